@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lgbench: micro-benchmarks for the paths a paravirt kernel changes.
+ *
+ * Each figure is the median over several runs of a fixed number of
+ * iterations, each run preceded by a warm-up.  Output, one line per figure:
+ *
+ *   BENCH <name> <median> <unit> min=<v> max=<v> runs=<n> iters=<n>
+ *
+ * after a "BENCH-INFO" line (clock resolution, page size), and followed by
+ * "BENCH-DONE".  Build: gcc -m32 -static -O2 -Wall.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RUNS	31
+
+struct bench {
+	const char *name;
+	const char *unit;
+	/* iterations per run at scale 1 */
+	long iters;
+	/* runs @iters iterations, returns elapsed nanoseconds */
+	uint64_t (*run)(long iters);
+	/* nanoseconds are divided by this to give one unit */
+	double ns_per_unit;
+};
+
+static int runs = 7;
+static double scale = 1.0;
+static long page_size;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("lgbench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		die("clock_gettime(CLOCK_MONOTONIC): %s", strerror(errno));
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Keep both processes of a measurement on one CPU. */
+static void pin_to_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity(cpu 0): %s", strerror(errno));
+}
+
+static uint64_t run_getpid(long iters)
+{
+	uint64_t t0 = now_ns();
+	long i;
+
+	for (i = 0; i < iters; i++)
+		syscall(SYS_getpid);
+	return now_ns() - t0;
+}
+
+/* One iteration: map 64 pages, write to each one, unmap them. */
+#define FAULT_PAGES	64
+
+static uint64_t run_pagefault(long iters)
+{
+	size_t len = FAULT_PAGES * page_size;
+	uint64_t t0 = now_ns();
+	long i, p;
+
+	for (i = 0; i < iters; i++) {
+		/* munmap() gets the pointer: the stores cannot be elided */
+		char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (mem == MAP_FAILED)
+			die("mmap(%zu bytes): %s", len, strerror(errno));
+		for (p = 0; p < FAULT_PAGES; p++)
+			mem[p * page_size] = 1;
+		if (munmap(mem, len))
+			die("munmap: %s", strerror(errno));
+	}
+	return now_ns() - t0;
+}
+
+static uint64_t run_fork(long iters)
+{
+	uint64_t t0 = now_ns();
+	long i;
+
+	for (i = 0; i < iters; i++) {
+		int status;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (pid == 0)
+			_exit(0);
+		if (waitpid(pid, &status, 0) != pid)
+			die("waitpid: %s", strerror(errno));
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			die("fork child exited with status 0x%x", status);
+	}
+	return now_ns() - t0;
+}
+
+static void xread(int fd, char *c)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, c, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("pipe read: %s", n ? strerror(errno) : "end of file");
+}
+
+static void xwrite(int fd, char c)
+{
+	ssize_t n;
+
+	do {
+		n = write(fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("pipe write: %s", strerror(errno));
+}
+
+/*
+ * A byte goes to the child through one pipe and comes back through the
+ * other.  Both processes are pinned to CPU 0, so each round trip is two
+ * context switches even on an SMP kernel.
+ */
+static uint64_t run_pipe(long iters)
+{
+	int to_child[2], to_parent[2];
+	uint64_t t0, t;
+	int status;
+	pid_t pid;
+	long i;
+	char c = 0;
+
+	if (pipe(to_child) || pipe(to_parent))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(to_child[1]);
+		close(to_parent[0]);
+		for (;;) {
+			ssize_t n = read(to_child[0], &c, 1);
+
+			if (n == 0)
+				_exit(0);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				_exit(1);
+			}
+			xwrite(to_parent[1], c);
+		}
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		xwrite(to_child[1], c);
+		xread(to_parent[0], &c);
+	}
+	t = now_ns() - t0;
+
+	close(to_child[1]);
+	close(to_parent[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("pipe child exited with status 0x%x", status);
+	return t;
+}
+
+static struct bench benches[] = {
+	{ "getpid",	"ns/call",	1000000, run_getpid,	1.0 },
+	{ "pagefault",	"ns/fault",	1000,	run_pagefault,	1.0 },
+	{ "fork",	"us/fork",	1000,	run_fork,	1000.0 },
+	{ "pipe",	"us/roundtrip",	8000,	run_pipe,	1000.0 },
+};
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define NR_BENCHES	ARRAY_SIZE(benches)
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void measure(const struct bench *b)
+{
+	long iters = b->iters * scale;
+	long ops, warm;
+	double v[MAX_RUNS];
+	int r;
+
+	if (iters < 1)
+		iters = 1;
+	warm = iters / 10 ? iters / 10 : 1;
+	/* the page-fault benchmark does FAULT_PAGES faults per iteration */
+	ops = iters * (b->run == run_pagefault ? FAULT_PAGES : 1);
+
+	for (r = 0; r < runs; r++) {
+		b->run(warm);
+		v[r] = b->run(iters) / b->ns_per_unit / ops;
+	}
+	qsort(v, runs, sizeof(v[0]), cmp_double);
+	printf("BENCH %s %.3f %s min=%.3f max=%.3f runs=%d iters=%ld\n",
+	       b->name, v[runs / 2], b->unit, v[0], v[runs - 1], runs, ops);
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: lgbench [-r RUNS] [-s SCALE] [NAME]...\n"
+		"  -r RUNS   runs per figure, median reported (1..%d, default 7)\n"
+		"  -s SCALE  multiply every iteration count (default 1.0)\n"
+		"  NAME      figures to measure (default all):", MAX_RUNS);
+	for (i = 0; i < NR_BENCHES; i++)
+		fprintf(stderr, " %s", benches[i].name);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec res;
+	char *end;
+	size_t i;
+	int opt, a;
+
+	while ((opt = getopt(argc, argv, "r:s:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			runs = strtol(optarg, &end, 10);
+			if (*end || runs < 1 || runs > MAX_RUNS)
+				die("-r %s: want a number of runs from 1 to %d",
+				    optarg, MAX_RUNS);
+			break;
+		case 's':
+			scale = strtod(optarg, &end);
+			if (*end || scale <= 0)
+				die("-s %s: want a positive scale factor",
+				    optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+
+	page_size = sysconf(_SC_PAGESIZE);
+	pin_to_cpu0();
+	if (clock_getres(CLOCK_MONOTONIC, &res))
+		die("clock_getres(CLOCK_MONOTONIC): %s", strerror(errno));
+	printf("BENCH-INFO clock_res_ns=%ld page_size=%ld scale=%g runs=%d\n",
+	       res.tv_nsec + res.tv_sec * 1000000000L, page_size, scale, runs);
+
+	for (a = optind; a < argc; a++) {
+		for (i = 0; i < NR_BENCHES; i++)
+			if (!strcmp(argv[a], benches[i].name))
+				break;
+		if (i == NR_BENCHES)
+			die("unknown benchmark '%s' (run lgbench -h for the list)",
+			    argv[a]);
+	}
+
+	for (i = 0; i < NR_BENCHES; i++) {
+		if (optind < argc) {
+			for (a = optind; a < argc; a++)
+				if (!strcmp(argv[a], benches[i].name))
+					break;
+			if (a == argc)
+				continue;
+		}
+		measure(&benches[i]);
+	}
+	printf("BENCH-DONE\n");
+	return 0;
+}
