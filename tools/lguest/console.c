@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio console (device ID 3), the guest's hvc0: one port, no
+ * multiport, no size or emergency-write features.  Queue 0 (receiveq)
+ * holds buffers the guest gives us to fill with what is typed on stdin;
+ * queue 1 (transmitq) holds what it prints, which goes to stdout.
+ *
+ * Input has a thread of its own, which blocks in read() on stdin while
+ * the main thread runs the guest.  The two share the device under its
+ * lock; when the guest has no empty receive buffer, the input thread
+ * waits for it to add one (a notify on receiveq wakes it up).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/virtio_console.h>
+#include <linux/virtio_ids.h>
+#include "lguest.h"
+
+#define CONSOLE_QUEUE_SIZE	128
+#define RX_QUEUE		0
+#define TX_QUEUE		1
+#define CTRL_C			0x03
+
+struct console {
+	struct device dev;
+	struct virtio_console_config config;
+	int in_fd, out_fd;
+	bool in_tty;
+	/* The input thread waits on it for receive buffers. */
+	pthread_cond_t rx_ready;
+	/* Working space for one buffer each way, under the device lock. */
+	struct vq_elem rx_elem, tx_elem;
+};
+
+static struct console *to_console(struct device *dev)
+{
+	return dev->priv;
+}
+
+/* Write it all to stdout; a reader that went away loses the output. */
+static void write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vmsg("console output lost: %s",
+			     n ? strerror(errno) : "short write");
+			return;
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+static void transmit(struct device *dev, struct virtqueue *vq)
+{
+	struct console *con = to_console(dev);
+	struct vq_elem *e = &con->tx_elem;
+	unsigned int i;
+	bool used = false;
+
+	while (vq_pop(vq, e) > 0) {
+		for (i = 0; i < e->nout; i++)
+			write_all(con->out_fd, e->out[i].base, e->out[i].len);
+		vq_push(vq, e, 0);
+		used = true;
+	}
+	if (used)
+		vq_interrupt(vq);
+}
+
+static void receive_notify(struct device *dev, struct virtqueue *vq)
+{
+	(void)vq;
+	pthread_cond_broadcast(&to_console(dev)->rx_ready);
+}
+
+/*
+ * Put up to len bytes into the guest's receive buffers, with the device
+ * lock held.  Returns how many bytes went in: fewer than len when the
+ * guest has no more empty buffers (or the device is not running).
+ */
+static size_t feed_locked(struct device *dev, const uint8_t *buf, size_t len)
+{
+	struct virtqueue *vq = &dev->vqs[RX_QUEUE];
+	struct vq_elem *e = &to_console(dev)->rx_elem;
+	size_t done = 0;
+	uint32_t put, n;
+	unsigned int i;
+	bool used = false;
+
+	while (done < len && vq_pop(vq, e) > 0) {
+		if (!e->in_len) {
+			device_error(dev, "receive buffer %u has no writable part",
+				     e->head);
+			break;
+		}
+		put = 0;
+		for (i = 0; i < e->nin && done < len; i++) {
+			n = e->in[i].len;
+			if (n > len - done)
+				n = len - done;
+			memcpy(e->in[i].base, buf + done, n);
+			done += n;
+			put += n;
+		}
+		vq_push(vq, e, put);
+		used = true;
+	}
+	if (used)
+		vq_interrupt(vq);
+	return done;
+}
+
+size_t console_feed(struct device *dev, const uint8_t *buf, size_t len)
+{
+	size_t n;
+
+	pthread_mutex_lock(&dev->lock);
+	n = feed_locked(dev, buf, len);
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}
+
+static void console_reset(struct device *dev)
+{
+	/* Wake the input thread: it will wait again for the new buffers. */
+	pthread_cond_broadcast(&to_console(dev)->rx_ready);
+}
+
+struct device *console_create(int in_fd, int out_fd)
+{
+	struct console *con = calloc(1, sizeof(*con));
+
+	if (!con) {
+		errorf("out of memory for the console");
+		return NULL;
+	}
+	virtio_device_init(&con->dev, "console", VIRTIO_ID_CONSOLE, 0,
+			   &con->config, sizeof(con->config));
+	con->dev.priv = con;
+	con->dev.reset = console_reset;
+	con->in_fd = in_fd;
+	con->out_fd = out_fd;
+	pthread_cond_init(&con->rx_ready, NULL);
+	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
+		      receive_notify);
+	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
+	return &con->dev;
+}
+
+/*
+ * Three Ctrl-C within a second, the way out when the terminal is raw and
+ * Ctrl-C goes to the guest: true on the third.
+ */
+bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms)
+{
+	s->times_ms[s->count++ % 3] = now_ms;
+	return s->count >= 3 && now_ms - s->times_ms[s->count % 3] <= 1000;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void check_ctrlc(struct ctrlc_state *s, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == CTRL_C && ctrlc_pressed(s, now_ms()))
+			fatal(EXIT_GUEST, "three Ctrl-C within a second: stopping the guest");
+}
+
+/* Feed all of buf to the guest, waiting for buffers as long as it takes. */
+static void feed_all(struct console *con, const uint8_t *buf, size_t len)
+{
+	struct device *dev = &con->dev;
+	size_t done = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	while (done < len) {
+		done += feed_locked(dev, buf + done, len - done);
+		if (done < len)
+			pthread_cond_wait(&con->rx_ready, &dev->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void *input_thread(void *arg)
+{
+	struct console *con = arg;
+	struct ctrlc_state cs = { .count = 0 };
+	uint8_t buf[256];
+	ssize_t n;
+
+	for (;;) {
+		n = read(con->in_fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* The guest just gets no more input. */
+			vmsg("console input ends: %s",
+			     n ? strerror(errno) : "end of file");
+			return NULL;
+		}
+		if (con->in_tty)
+			check_ctrlc(&cs, buf, n);
+		feed_all(con, buf, n);
+	}
+}
+
+/*
+ * The main thread takes the termination signals (its read() of
+ * /dev/lguest returns EINTR for them), so the input thread blocks them.
+ */
+int console_start_input(struct device *dev)
+{
+	struct console *con = to_console(dev);
+	sigset_t block, old;
+	pthread_t tid;
+	int ret;
+
+	con->in_tty = isatty(con->in_fd);
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = pthread_create(&tid, NULL, input_thread, con);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		errorf("cannot start the console input thread: %s",
+		       strerror(ret));
+		return -1;
+	}
+	pthread_detach(tid);
+	return 0;
+}
+
+/* The terminal, if stdin is one, as we found it. */
+static struct termios saved_term;
+static int term_fd = -1;
+
+/*
+ * Raw input: every key goes to the guest as it is typed, Ctrl-C and
+ * Ctrl-Z included, with no echo (the guest echoes).  Output processing is
+ * left alone.  term_restore() undoes it; main() makes sure it runs on
+ * every way out.
+ */
+int term_raw(int fd)
+{
+	struct termios t;
+
+	if (!isatty(fd) || tcgetattr(fd, &saved_term) < 0)
+		return 0;
+	t = saved_term;
+	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
+		       ICRNL | IXON);
+	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSAFLUSH, &t) < 0) {
+		errorf("cannot put the terminal in raw mode: %s",
+		       strerror(errno));
+		return -1;
+	}
+	term_fd = fd;
+	return 0;
+}
+
+/* Async-signal-safe: the fatal signal handlers call it. */
+void term_restore(void)
+{
+	if (term_fd >= 0)
+		tcsetattr(term_fd, TCSAFLUSH, &saved_term);
+}

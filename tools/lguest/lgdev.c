@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests to /dev/lguest (see <linux/lguest_launcher.h>).  Each request
+ * is one write() of __u32 words, and the file offset is the virtual CPU:
+ * always 0 here, hence pwrite()/pread() at offset 0.  One write() is one
+ * request, so the console's input thread may raise interrupts while the
+ * main thread runs the guest.
+ *
+ * A request the host refuses in the middle of a run means the Launcher
+ * and the host no longer agree on something: that is an internal error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "lguest.h"
+
+#define VCPU	0
+
+static int lg_fd = -1;
+
+static const char *req_name(uint32_t req)
+{
+	static const char *const names[] = {
+		[LHREQ_INITIALIZE] = "LHREQ_INITIALIZE",
+		[LHREQ_IRQ] = "LHREQ_IRQ",
+		[LHREQ_GETREG] = "LHREQ_GETREG",
+		[LHREQ_SETREG] = "LHREQ_SETREG",
+		[LHREQ_TRAP] = "LHREQ_TRAP",
+	};
+
+	return req < ARRAY_SIZE(names) ? names[req] : "request";
+}
+
+static int request(const uint32_t *words, size_t n)
+{
+	ssize_t ret;
+
+	do {
+		ret = pwrite(lg_fd, words, n * sizeof(*words), VCPU);
+	} while (ret < 0 && errno == EINTR);
+	return ret == (ssize_t)(n * sizeof(*words)) ? 0 : -1;
+}
+
+static void must(const uint32_t *words, size_t n)
+{
+	if (request(words, n))
+		fatal(EXIT_INTERNAL, "%s(%u) failed: %s", req_name(words[0]),
+		      n > 1 ? words[1] : 0, strerror(errno));
+}
+
+int lgdev_open(const char *path)
+{
+	const char *hint = "";
+
+	/* Not inherited by the Launcher we exec on a guest restart. */
+	lg_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (lg_fd >= 0)
+		return 0;
+	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+		hint = " (is the lg module loaded? try: modprobe lg)";
+	else if (errno == EACCES || errno == EPERM)
+		hint = " (run the Launcher as root, or give your user access to it)";
+	else if (errno == EBUSY)
+		hint = " (is another Launcher running?)";
+	errorf("cannot open %s: %s%s", path, strerror(errno), hint);
+	return -1;
+}
+
+int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
+		     uint32_t mmio_pages)
+{
+	uint32_t req[] = { LHREQ_INITIALIZE, base, mem_pages, start,
+			   mmio_pages };
+
+	if (request(req, ARRAY_SIZE(req))) {
+		errorf("the host refused the guest (LHREQ_INITIALIZE: base 0x%x, %u pages, start 0x%x, mmio up to page %u): %s (see the host's kernel log: dmesg)",
+		       base, mem_pages, start, mmio_pages, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+uint32_t vcpu_getreg(enum lguest_reg reg)
+{
+	uint32_t req[] = { LHREQ_GETREG, reg };
+	uint32_t val;
+	ssize_t n;
+
+	must(req, ARRAY_SIZE(req));
+	do {
+		n = pread(lg_fd, &val, sizeof(val), VCPU);
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(val))
+		fatal(EXIT_INTERNAL, "reading register %u after LHREQ_GETREG failed: %s",
+		      reg, n < 0 ? strerror(errno) : "short read");
+	return val;
+}
+
+void vcpu_setreg(enum lguest_reg reg, uint32_t val)
+{
+	uint32_t req[] = { LHREQ_SETREG, reg, val };
+
+	must(req, ARRAY_SIZE(req));
+}
+
+/*
+ * The input thread may raise an interrupt just as the guest dies; the
+ * main thread then reports the death, so ENOENT is not an error here.
+ */
+void vcpu_irq(unsigned int irq)
+{
+	uint32_t req[] = { LHREQ_IRQ, irq };
+
+	if (request(req, ARRAY_SIZE(req)) && errno != ENOENT)
+		fatal(EXIT_INTERNAL, "LHREQ_IRQ(%u) failed: %s", irq,
+		      strerror(errno));
+}
+
+void vcpu_trap(unsigned int trapnr)
+{
+	uint32_t req[] = { LHREQ_TRAP, trapnr };
+
+	must(req, ARRAY_SIZE(req));
+}
+
+/* Run the guest until it needs us: see the ABI header for the results. */
+ssize_t vcpu_run(struct lguest_pending *p)
+{
+	return pread(lg_fd, p, sizeof(*p), VCPU);
+}
+
+ssize_t lgdev_death_reason(char *buf, size_t size)
+{
+	ssize_t n = pread(lg_fd, buf, size - 1, VCPU);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}

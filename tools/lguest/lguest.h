@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The lguest Launcher: declarations shared by its parts.
+ *
+ *   main.c     option handling, setup, the run loop, signals
+ *   options.c  command line parsing and --help
+ *   loader.c   guest memory, kernel and initrd loading, boot_params
+ *   decode.c   decoding the guest's in/out and MMIO instructions
+ *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
+ *   virtio.c   the device table, virtio-mmio and split virtqueues
+ *   console.c  the virtio console, stdin and the terminal
+ *   lgdev.c    the requests to /dev/lguest
+ *   util.c     messages and exit statuses
+ *
+ * Everything but main.c and lgdev.c is also linked into the unit tests
+ * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c.
+ */
+#ifndef LGUEST_LAUNCHER_H
+#define LGUEST_LAUNCHER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <linux/lguest_launcher.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define PAGE_SIZE	4096u
+
+/* Exit statuses, as documented in --help and Documentation/launcher.md. */
+enum {
+	EXIT_POWEROFF = 0,	/* the guest powered off */
+	EXIT_SETUP = 1,		/* usage or setup error */
+	EXIT_GUEST = 2,		/* the guest died, crashed or was killed */
+	EXIT_INTERNAL = 3,	/* a bug or an unexpected failure in here */
+};
+
+/* util.c */
+extern bool verbose;
+extern bool errors_quiet;
+extern char last_error[512];
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void vdump(const char *what, const uint8_t *bytes, size_t len);
+
+/* options.c */
+#define MEM_MB_MIN	32
+#define MEM_MB_MAX	2048
+
+struct config {
+	bool verbose;
+	const char *initrd;
+	unsigned int mem_mb;
+	const char *kernel;
+	/* The kernel arguments the user gave, in order. */
+	int nargs;
+	char **args;
+};
+
+enum parse_result { PARSE_RUN, PARSE_HELP, PARSE_ERROR };
+enum parse_result parse_args(int argc, char **argv, struct config *cfg);
+void print_usage(FILE *f);
+
+/* loader.c */
+struct guest_memory {
+	uint8_t *base;
+	uint32_t size;		/* bytes of RAM, a multiple of PAGE_SIZE */
+};
+extern struct guest_memory guest_mem;
+
+/* Where the Launcher puts things in guest-physical memory. */
+#define BOOT_PARAMS_ADDR	0x0u
+#define CMDLINE_ADDR		0x1000u
+#define CMDLINE_MAX		2048u	/* the x86 COMMAND_LINE_SIZE */
+#define LOW_RESERVED_END	(CMDLINE_ADDR + CMDLINE_MAX)
+
+struct boot_info {
+	bool bzimage;
+	uint32_t entry;		/* guest-physical */
+	uint32_t kernel_start;	/* lowest byte of the loaded kernel */
+	uint32_t kernel_end;	/* first byte after it (bss included) */
+	uint32_t initrd_addr;	/* 0 if there is no initrd */
+	uint32_t initrd_size;
+	uint16_t boot_flag;	/* copied from the bzImage */
+	uint32_t header;
+};
+
+int guest_memory_map(unsigned int mem_mb);
+int guest_memory_use(void *buf, uint32_t size);
+void *guest_ptr(uint64_t gpa, uint64_t len);
+int load_kernel_file(const char *path, struct boot_info *bi);
+int load_kernel_image(const char *path, const uint8_t *img, size_t len,
+		      struct boot_info *bi);
+int load_initrd(const char *path, struct boot_info *bi);
+int build_cmdline(char *buf, size_t size, int nargs, char **args);
+int setup_boot_params(const struct boot_info *bi, const char *cmdline);
+int boot_setup(const struct config *cfg, struct boot_info *bi);
+
+/* decode.c */
+struct pio_insn {
+	bool out;		/* out (true) or in (false) */
+	unsigned int size;	/* operand size: 1, 2 or 4 */
+	bool port_in_dx;	/* the port is in dx, not in the instruction */
+	uint16_t port;		/* the immediate port, if !port_in_dx */
+	unsigned int len;	/* instruction length in bytes */
+};
+
+struct mmio_insn {
+	bool write;		/* a store to device memory */
+	unsigned int size;	/* bytes accessed in device memory */
+	bool has_imm;		/* the stored value is imm, not a register */
+	uint32_t imm;
+	int reg;		/* x86 register number (0 = eax ... 7 = edi) */
+	bool reg8;		/* reg is al, cl, dl, bl, ah, ch, dh or bh */
+	unsigned int reg_size;	/* bytes of the register read or written */
+	unsigned int len;	/* instruction length in bytes */
+};
+
+#define INSN_MAX	15	/* the longest x86 instruction */
+
+int decode_pio(const uint8_t *insn, size_t avail, struct pio_insn *pio);
+int decode_mmio(const uint8_t *insn, size_t avail, struct mmio_insn *mmio);
+
+/* emulate.c */
+void handle_pending(const struct lguest_pending *p);
+void emulate_reset(void);
+extern int serial_out_fd;
+
+/* lgdev.c (or the fake one in tests/) */
+int lgdev_open(const char *path);
+int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
+		     uint32_t mmio_pages);
+uint32_t vcpu_getreg(enum lguest_reg reg);
+void vcpu_setreg(enum lguest_reg reg, uint32_t val);
+void vcpu_irq(unsigned int irq);
+void vcpu_trap(unsigned int trapnr);
+ssize_t vcpu_run(struct lguest_pending *p);
+ssize_t lgdev_death_reason(char *buf, size_t size);
+
+/* virtio.c */
+#define MAX_DEVICES	(LGUEST_IRQS - 1)	/* IRQ 0 is the timer */
+#define MAX_VQS		8
+#define VQ_NUM_MAX	256
+#define VIRTIO_VENDOR	0x5453474cu		/* "LGST" */
+
+struct device;
+struct virtqueue;
+
+typedef void vq_notify_fn(struct device *dev, struct virtqueue *vq);
+
+struct virtqueue {
+	struct device *dev;
+	const char *name;
+	unsigned int index;
+	uint16_t num_max;
+	uint16_t num;
+	bool ready;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	/* Validated pointers into guest memory, set while ready. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;	/* next avail ring entry to take */
+	uint16_t used_idx;	/* our copy of used->idx */
+	vq_notify_fn *notify;	/* the guest kicked this queue */
+};
+
+/*
+ * A device in guest-physical memory above RAM.  mmio_read and mmio_write
+ * see every access to the device's page (offsets 0..4095) with the device
+ * lock held; the virtio devices use virtio_mmio_read/write, another kind
+ * of device may bring its own.
+ */
+struct device {
+	const char *name;
+	unsigned int index;
+	uint32_t mmio_addr;
+	unsigned int irq;
+	uint32_t (*mmio_read)(struct device *dev, uint32_t off,
+			      unsigned int size);
+	void (*mmio_write)(struct device *dev, uint32_t off, uint32_t val,
+			   unsigned int size);
+	/* The main thread and a device's own threads both touch it. */
+	pthread_mutex_t lock;
+
+	/* virtio-mmio state */
+	uint32_t device_id;
+	uint64_t features;		/* offered */
+	uint64_t driver_features;	/* accepted by the guest */
+	uint32_t features_sel;
+	uint32_t driver_features_sel;
+	uint32_t queue_sel;
+	uint32_t status;
+	uint32_t isr;
+	uint32_t config_generation;
+	unsigned int nvqs;
+	struct virtqueue vqs[MAX_VQS];
+	uint8_t *config;		/* device-specific configuration */
+	uint32_t config_len;
+	/* The guest wrote the device configuration (may be NULL). */
+	void (*config_write)(struct device *dev, uint32_t off);
+	/* The guest reset the device (may be NULL). */
+	void (*reset)(struct device *dev);
+	void *priv;
+};
+
+/* A buffer the guest put in a virtqueue, split into its two halves. */
+struct vq_iov {
+	uint8_t *base;
+	uint32_t len;
+};
+
+struct vq_elem {
+	uint16_t head;
+	unsigned int nout;	/* device-readable, first in the chain */
+	unsigned int nin;	/* device-writable, after them */
+	uint32_t out_len, in_len;
+	struct vq_iov out[VQ_NUM_MAX];
+	struct vq_iov in[VQ_NUM_MAX];
+};
+
+extern struct device *devices[MAX_DEVICES];
+extern unsigned int ndevices;
+
+void virtio_device_init(struct device *dev, const char *name,
+			uint32_t device_id, uint64_t features,
+			void *config, uint32_t config_len);
+struct virtqueue *virtio_add_vq(struct device *dev, const char *name,
+				uint16_t num_max, vq_notify_fn *notify);
+int device_register(struct device *dev);
+void devices_clear(void);
+uint32_t devices_end_page(void);
+struct device *device_at(uint32_t gpa, uint32_t *off);
+uint32_t virtio_mmio_read(struct device *dev, uint32_t off,
+			  unsigned int size);
+void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
+		       unsigned int size);
+bool virtio_running(const struct device *dev);
+int vq_pop(struct virtqueue *vq, struct vq_elem *e);
+void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
+void vq_interrupt(struct virtqueue *vq);
+void device_error(struct device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* console.c */
+struct device *console_create(int in_fd, int out_fd);
+size_t console_feed(struct device *dev, const uint8_t *buf, size_t len);
+int console_start_input(struct device *dev);
+
+struct ctrlc_state {
+	uint64_t times_ms[3];
+	unsigned int count;
+};
+bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms);
+int term_raw(int fd);
+void term_restore(void);
+
+#endif /* LGUEST_LAUNCHER_H */

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory and what the Launcher puts into it before the guest runs:
+ * the kernel, the initrd, boot_params and the command line.
+ *
+ * Guest-physical address P is Launcher address guest_mem.base + P, for P
+ * below guest_mem.size.  The guest starts like any 32-bit x86 kernel
+ * started by a boot loader at its 32-bit entry: %esi points to
+ * boot_params (here at guest-physical 0), which says where the command
+ * line, the initrd and the RAM are, and hardware_subarch tells the kernel
+ * that it runs under lguest.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <asm/bootparam.h>
+#include "lguest.h"
+
+struct guest_memory guest_mem;
+
+#define MiB		(1024u * 1024u)
+/* No kernel, compressed or not, is anywhere near this. */
+#define FILE_MAX	(512u * MiB)
+#define E820_RAM	1	/* E820_TYPE_RAM in the kernel */
+#define BOOT_PROTOCOL	0x020f	/* the boot protocol version we speak */
+#define LOADER_UNKNOWN	0xff	/* type_of_loader: not a registered one */
+
+_Static_assert(sizeof(struct boot_params) <= CMDLINE_ADDR,
+	       "boot_params must end before the command line");
+
+int guest_memory_map(unsigned int mem_mb)
+{
+	uint32_t size = mem_mb * MiB;
+	void *p;
+
+	/*
+	 * MAP_NORESERVE: the guest touches what it uses, so a big guest does
+	 * not need all of its memory committed up front.
+	 */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		errorf("cannot map %u MiB of guest memory: %s (try a smaller MEM_MB)",
+		       mem_mb, strerror(errno));
+		return -1;
+	}
+	guest_mem.base = p;
+	guest_mem.size = size;
+	return 0;
+}
+
+/* For the unit tests: guest memory in a buffer of theirs. */
+int guest_memory_use(void *buf, uint32_t size)
+{
+	if (size % PAGE_SIZE)
+		return -1;
+	guest_mem.base = buf;
+	guest_mem.size = size;
+	return 0;
+}
+
+/*
+ * The Launcher address of guest-physical [gpa, gpa + len), or NULL if any
+ * of it is outside RAM.  Everything the guest tells us about its memory
+ * goes through here.
+ */
+void *guest_ptr(uint64_t gpa, uint64_t len)
+{
+	if (gpa > guest_mem.size || len > guest_mem.size - gpa)
+		return NULL;
+	return guest_mem.base + gpa;
+}
+
+/* Read a whole file into a new buffer. */
+static int read_file(const char *what, const char *path, uint8_t **bufp,
+		     size_t *lenp)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errorf("cannot open %s %s: %s (check the path)", what, path,
+		       strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		errorf("%s %s is not a regular file: pass the image file itself",
+		       what, path);
+		goto fail;
+	}
+	if (st.st_size == 0 || (uint64_t)st.st_size > FILE_MAX) {
+		errorf("%s %s is %s: is it really a %s?", what, path,
+		       st.st_size ? "larger than 512 MiB" : "empty", what);
+		goto fail;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		errorf("cannot allocate %lld bytes to read %s %s",
+		       (long long)st.st_size, what, path);
+		goto fail;
+	}
+	while (done < (size_t)st.st_size) {
+		n = read(fd, buf + done, st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errorf("cannot read %s %s: %s", what, path,
+			       n ? strerror(errno) : "it shrank while we read it");
+			free(buf);
+			goto fail;
+		}
+		done += n;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = done;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Check one PT_LOAD segment; widen [*lo, *hi) to cover it. */
+static int check_segment(const char *what, const Elf32_Phdr *ph, size_t len,
+			 uint64_t *lo, uint64_t *hi)
+{
+	uint64_t end = (uint64_t)ph->p_paddr + ph->p_memsz;
+
+	if (ph->p_filesz > ph->p_memsz ||
+	    (uint64_t)ph->p_offset + ph->p_filesz > len) {
+		errorf("%s is damaged: a segment lies outside the file (truncated download or build?)",
+		       what);
+		return -1;
+	}
+	if (ph->p_paddr < LOW_RESERVED_END) {
+		errorf("%s loads at 0x%x, over the boot parameters at 0-0x%x: pass a kernel built for a physical start of 1 MiB or more",
+		       what, ph->p_paddr, LOW_RESERVED_END - 1);
+		return -1;
+	}
+	if (end > guest_mem.size) {
+		errorf("the kernel does not fit in RAM: %s needs memory up to %llu MiB (0x%llx), MEM_MB is %u: pass a larger MEM_MB",
+		       what, (unsigned long long)(end + MiB - 1) / MiB,
+		       (unsigned long long)end, guest_mem.size / MiB);
+		return -1;
+	}
+	if (ph->p_paddr < *lo)
+		*lo = ph->p_paddr;
+	if (end > *hi)
+		*hi = end;
+	return 0;
+}
+
+static int check_elf_header(const char *what, const Elf32_Ehdr *eh,
+			    size_t len)
+{
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
+		errorf("%s is not an ELF file", what);
+		return -1;
+	}
+	if (eh->e_ident[EI_CLASS] == ELFCLASS64) {
+		errorf("%s is a 64-bit ELF file: lguest runs 32-bit guests; build the kernel with ARCH=i386",
+		       what);
+		return -1;
+	}
+	if (eh->e_ident[EI_CLASS] != ELFCLASS32 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_386) {
+		errorf("%s is not a 32-bit x86 ELF file (class %u, machine %u): lguest runs 32-bit x86 guests; build the kernel with ARCH=i386",
+		       what, eh->e_ident[EI_CLASS], eh->e_machine);
+		return -1;
+	}
+	if (eh->e_type != ET_EXEC) {
+		errorf("%s is not an executable (ELF type %u): pass vmlinux, not an object file or module",
+		       what, eh->e_type);
+		return -1;
+	}
+	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum ||
+	    (uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len) {
+		errorf("%s is damaged: bad program headers", what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A vmlinux: copy each PT_LOAD segment to its physical address.  Every
+ * segment is checked before anything is copied.
+ */
+static int load_elf(const char *what, const uint8_t *img, size_t len,
+		    struct boot_info *bi)
+{
+	const Elf32_Ehdr *eh = (const void *)img;
+	const Elf32_Phdr *ph;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	unsigned int i;
+
+	if (check_elf_header(what, eh, len))
+		return -1;
+	ph = (const void *)(img + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_memsz &&
+		    check_segment(what, &ph[i], len, &lo, &hi))
+			return -1;
+	if (!hi) {
+		errorf("%s has nothing to load (no PT_LOAD segment): is it a kernel?",
+		       what);
+		return -1;
+	}
+	if (eh->e_entry < lo || eh->e_entry >= hi) {
+		errorf("%s has its entry point at 0x%x, outside the loaded kernel (0x%llx-0x%llx): pass a kernel whose entry is a physical address",
+		       what, eh->e_entry, (unsigned long long)lo,
+		       (unsigned long long)hi);
+		return -1;
+	}
+	for (i = 0; i < eh->e_phnum; i++) {
+		uint8_t *dst;
+
+		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
+			continue;
+		dst = guest_ptr(ph[i].p_paddr, ph[i].p_memsz);
+		memcpy(dst, img + ph[i].p_offset, ph[i].p_filesz);
+		/* The bss: guest memory may not be fresh (tests, restarts). */
+		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
+	}
+	bi->entry = eh->e_entry;
+	bi->kernel_start = lo;
+	bi->kernel_end = hi;
+	return 0;
+}
+
+/* Inflate a gzip stream into a new buffer, growing it as needed. */
+static int gunzip(const char *what, const uint8_t *src, size_t srclen,
+		  uint8_t **outp, size_t *outlen)
+{
+	size_t cap = srclen * 4 > 16 * MiB ? srclen * 4 : 16 * MiB;
+	z_stream zs;
+	uint8_t *out = NULL, *bigger;
+	int ret;
+
+	memset(&zs, 0, sizeof(zs));
+	/* 16 + MAX_WBITS: a gzip header and trailer, not a zlib one. */
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		errorf("cannot set up zlib to decompress %s", what);
+		return -1;
+	}
+	zs.next_in = (uint8_t *)src;
+	zs.avail_in = srclen;
+	for (;;) {
+		if (cap > FILE_MAX) {
+			errorf("%s decompresses to more than 512 MiB: is it a kernel?",
+			       what);
+			goto fail;
+		}
+		bigger = realloc(out, cap);
+		if (!bigger) {
+			errorf("cannot allocate %zu bytes to decompress %s",
+			       cap, what);
+			goto fail;
+		}
+		out = bigger;
+		zs.next_out = out + zs.total_out;
+		zs.avail_out = cap - zs.total_out;
+		ret = inflate(&zs, Z_NO_FLUSH);
+		if (ret == Z_STREAM_END)
+			break;
+		if (ret == Z_BUF_ERROR && zs.avail_in == 0) {
+			errorf("%s is truncated: its gzip payload ends early",
+			       what);
+			goto fail;
+		}
+		if (ret != Z_OK && ret != Z_BUF_ERROR) {
+			errorf("cannot decompress %s: %s (is the file damaged? pass the vmlinux instead)",
+			       what, zs.msg ? zs.msg : "zlib error");
+			goto fail;
+		}
+		if (zs.avail_out == 0)
+			cap *= 2;
+	}
+	*outp = out;
+	*outlen = zs.total_out;
+	inflateEnd(&zs);
+	return 0;
+fail:
+	free(out);
+	inflateEnd(&zs);
+	return -1;
+}
+
+/* Name a bzImage payload we do not decompress, from its magic number. */
+static const char *compression_name(const uint8_t *p, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint8_t magic[6];
+		size_t len;
+	} kinds[] = {
+		{ "xz",		{ 0xfd, '7', 'z', 'X', 'Z', 0 }, 6 },
+		{ "bzip2",	{ 'B', 'Z', 'h' }, 3 },
+		{ "lzma",	{ 0x5d, 0, 0 }, 3 },
+		{ "lzo",	{ 0x89, 'L', 'Z', 'O' }, 4 },
+		{ "lz4",	{ 0x02, 0x21, 0x4c, 0x18 }, 4 },
+		{ "zstd",	{ 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (len >= kinds[i].len &&
+		    !memcmp(p, kinds[i].magic, kinds[i].len))
+			return kinds[i].name;
+	return "an unknown format";
+}
+
+/*
+ * A bzImage: real-mode setup sectors, then the protected-mode part, which
+ * carries the real kernel (a vmlinux ELF, usually compressed) at
+ * payload_offset.  We skip the kernel's own decompressor and load that
+ * vmlinux directly.
+ */
+static int load_bzimage(const char *path, const uint8_t *img, size_t len,
+			struct boot_info *bi)
+{
+	const struct setup_header *h = (const void *)(img + 0x1f1);
+	unsigned int sects = h->setup_sects ? h->setup_sects : 4;
+	uint64_t pm = (uint64_t)(sects + 1) * 512;
+	char what[4096];
+	const uint8_t *payload;
+	uint8_t *elf;
+	size_t elflen;
+	int ret;
+
+	if (h->version < 0x208) {
+		errorf("bzImage %s uses boot protocol %u.%02u, older than 2.08, which has no payload fields: pass the vmlinux instead",
+		       path, h->version >> 8, h->version & 0xff);
+		return -1;
+	}
+	if (pm + h->payload_offset + (uint64_t)h->payload_length > len ||
+	    h->payload_length < 4) {
+		errorf("bzImage %s is damaged: its payload lies outside the file (truncated?)",
+		       path);
+		return -1;
+	}
+	payload = img + pm + h->payload_offset;
+	snprintf(what, sizeof(what), "the kernel inside bzImage %s", path);
+	bi->bzimage = true;
+	bi->boot_flag = h->boot_flag;
+	bi->header = h->header;
+
+	if (!memcmp(payload, ELFMAG, SELFMAG))
+		return load_elf(what, payload, h->payload_length, bi);
+	if (payload[0] != 0x1f || payload[1] != 0x8b) {
+		errorf("bzImage %s has a %s-compressed payload; the Launcher reads gzip and uncompressed ones: rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux",
+		       path, compression_name(payload, h->payload_length));
+		return -1;
+	}
+	if (gunzip(what, payload, h->payload_length, &elf, &elflen))
+		return -1;
+	ret = load_elf(what, elf, elflen, bi);
+	free(elf);
+	return ret;
+}
+
+/* Load a kernel image already in memory (the file's contents). */
+int load_kernel_image(const char *path, const uint8_t *img, size_t len,
+		      struct boot_info *bi)
+{
+	char what[4096];
+
+	memset(bi, 0, sizeof(*bi));
+	if (len >= 0x1f1 + sizeof(struct setup_header) &&
+	    !memcmp(img + 0x202, "HdrS", 4))
+		return load_bzimage(path, img, len, bi);
+	if (len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG)) {
+		snprintf(what, sizeof(what), "kernel %s", path);
+		return load_elf(what, img, len, bi);
+	}
+	errorf("kernel %s is neither a bzImage nor an ELF vmlinux: pass arch/x86/boot/bzImage or vmlinux from a 32-bit kernel build",
+	       path);
+	return -1;
+}
+
+int load_kernel_file(const char *path, struct boot_info *bi)
+{
+	uint8_t *img;
+	size_t len;
+	int ret;
+
+	if (read_file("kernel", path, &img, &len))
+		return -1;
+	ret = load_kernel_image(path, img, len, bi);
+	free(img);
+	return ret;
+}
+
+/*
+ * The initrd goes at the top of RAM, page-aligned, as far as possible
+ * from the kernel and the memory it allocates early.  It is read straight
+ * into guest memory.
+ */
+int load_initrd(const char *path, struct boot_info *bi)
+{
+	struct stat st;
+	uint32_t addr, done = 0;
+	uint64_t rounded;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errorf("cannot open initrd %s: %s (check the path)", path,
+		       strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		errorf("initrd %s is %s: pass a cpio archive (e.g. from scripts/mkinitramfs.sh)",
+		       path, S_ISREG(st.st_mode) ? "empty" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	rounded = ((uint64_t)st.st_size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	if (rounded > guest_mem.size - bi->kernel_end) {
+		errorf("initrd %s (%llu KiB) does not fit in RAM above the kernel, which ends at %u KiB of %u: pass a larger MEM_MB",
+		       path, (unsigned long long)st.st_size / 1024,
+		       bi->kernel_end / 1024, guest_mem.size / 1024);
+		close(fd);
+		return -1;
+	}
+	addr = guest_mem.size - rounded;
+	while (done < st.st_size) {
+		n = read(fd, guest_ptr(addr + done, 0), st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			errorf("cannot read initrd %s: %s", path,
+			       n ? strerror(errno) : "it shrank while we read it");
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	close(fd);
+	bi->initrd_addr = addr;
+	bi->initrd_size = done;
+	return 0;
+}
+
+static bool has_arg(int nargs, char **args, const char *prefix)
+{
+	int i;
+
+	for (i = 0; i < nargs; i++)
+		if (!strncmp(args[i], prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+/* Append to the command line; false if it no longer fits. */
+static bool append(char *buf, size_t size, size_t *pos, const char *s)
+{
+	size_t need = strlen(s) + (*pos ? 1 : 0);
+
+	if (*pos + need >= size)
+		return false;
+	if (*pos)
+		buf[(*pos)++] = ' ';
+	strcpy(buf + *pos, s);
+	*pos += strlen(s);
+	return true;
+}
+
+/*
+ * The user's arguments, then what the guest needs to find its consoles
+ * and devices: the virtio-mmio driver takes its devices from the command
+ * line (virtio_mmio.device=SIZE@ADDR:IRQ), so no device tree or ACPI is
+ * needed.
+ */
+int build_cmdline(char *buf, size_t size, int nargs, char **args)
+{
+	char dev[64];
+	size_t pos = 0;
+	unsigned int i;
+	bool ok = true;
+	int a;
+
+	buf[0] = '\0';
+	for (a = 0; a < nargs; a++)
+		ok = ok && append(buf, size, &pos, args[a]);
+	if (!has_arg(nargs, args, "console="))
+		ok = ok && append(buf, size, &pos, "console=hvc0");
+	if (!has_arg(nargs, args, "earlyprintk="))
+		ok = ok && append(buf, size, &pos,
+				  "earlyprintk=serial,ttyS0,115200");
+	for (i = 0; i < ndevices; i++) {
+		snprintf(dev, sizeof(dev), "virtio_mmio.device=4K@0x%x:%u",
+			 devices[i]->mmio_addr, devices[i]->irq);
+		ok = ok && append(buf, size, &pos, dev);
+	}
+	if (!ok) {
+		errorf("the kernel command line is longer than %zu bytes, the x86 limit: shorten the kernel arguments",
+		       size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+int setup_boot_params(const struct boot_info *bi, const char *cmdline)
+{
+	struct boot_params *bp = guest_ptr(BOOT_PARAMS_ADDR, sizeof(*bp));
+	char *cl = guest_ptr(CMDLINE_ADDR, CMDLINE_MAX);
+
+	if (!bp || !cl || strlen(cmdline) >= CMDLINE_MAX) {
+		errorf("internal error: no room for boot_params or the command line");
+		return -1;
+	}
+	memset(bp, 0, sizeof(*bp));
+	memset(cl, 0, CMDLINE_MAX);
+	strcpy(cl, cmdline);
+
+	bp->e820_entries = 1;
+	bp->e820_table[0].addr = 0;
+	bp->e820_table[0].size = guest_mem.size;
+	bp->e820_table[0].type = E820_RAM;
+
+	/*
+	 * boot_flag and header are the magic numbers of any bzImage; a
+	 * vmlinux has none, so we write the standard values then.
+	 */
+	bp->hdr.boot_flag = bi->bzimage ? bi->boot_flag : 0xaa55;
+	bp->hdr.header = bi->bzimage ? bi->header : 0x53726448; /* "HdrS" */
+	/* 2.07 or later: the kernel looks at hardware_subarch. */
+	bp->hdr.version = BOOT_PROTOCOL;
+	bp->hdr.type_of_loader = LOADER_UNKNOWN;
+	bp->hdr.hardware_subarch = X86_SUBARCH_LGUEST;
+	bp->hdr.cmd_line_ptr = CMDLINE_ADDR;
+	bp->hdr.cmdline_size = CMDLINE_MAX - 1;
+	bp->hdr.ramdisk_image = bi->initrd_addr;
+	bp->hdr.ramdisk_size = bi->initrd_size;
+	return 0;
+}
+
+/* Everything the guest finds in its memory when it starts. */
+int boot_setup(const struct config *cfg, struct boot_info *bi)
+{
+	char cmdline[CMDLINE_MAX];
+
+	if (load_kernel_file(cfg->kernel, bi))
+		return -1;
+	if (cfg->initrd && load_initrd(cfg->initrd, bi))
+		return -1;
+	if (build_cmdline(cmdline, sizeof(cmdline), cfg->nargs, cfg->args))
+		return -1;
+	vmsg("kernel %s (%s): 0x%x-0x%x, entry 0x%x", cfg->kernel,
+	     bi->bzimage ? "bzImage" : "ELF", bi->kernel_start,
+	     bi->kernel_end, bi->entry);
+	if (bi->initrd_size)
+		vmsg("initrd %s at 0x%x, %u bytes", cfg->initrd,
+		     bi->initrd_addr, bi->initrd_size);
+	vmsg("command line: %s", cmdline);
+	return setup_boot_params(bi, cmdline);
+}

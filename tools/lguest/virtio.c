@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device table, the virtio-mmio transport (version 2, the modern
+ * one) and split virtqueues.
+ *
+ * Every device owns one page of guest-physical memory, in order from the
+ * first page above RAM, and interrupt line index + 1 (line 0 is the guest
+ * timer).  The guest learns both from its command line (see
+ * build_cmdline()), and its stock virtio-mmio driver does the rest.
+ *
+ * The rings live in guest memory and the guest may write anything there,
+ * at any time, even while we read it.  So each value is read once into a
+ * local, checked, and only then used; a ring that makes no sense is a
+ * "device error": the device stops and tells the guest it needs a reset
+ * (VIRTIO_CONFIG_S_NEEDS_RESET), as the virtio spec has it.  Nothing the
+ * guest writes may crash or hang the Launcher.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+#include "lguest.h"
+
+#define VIRTIO_MMIO_MAGIC	0x74726976	/* "virt" */
+#define VIRTIO_MMIO_MODERN	2
+
+struct device *devices[MAX_DEVICES];
+unsigned int ndevices;
+
+void virtio_device_init(struct device *dev, const char *name,
+			uint32_t device_id, uint64_t features,
+			void *config, uint32_t config_len)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->name = name;
+	dev->device_id = device_id;
+	/* Modern devices only: no legacy layout, little-endian rings. */
+	dev->features = features | (1ull << VIRTIO_F_VERSION_1);
+	dev->config = config;
+	dev->config_len = config_len;
+	dev->mmio_read = virtio_mmio_read;
+	dev->mmio_write = virtio_mmio_write;
+	pthread_mutex_init(&dev->lock, NULL);
+}
+
+struct virtqueue *virtio_add_vq(struct device *dev, const char *name,
+				uint16_t num_max, vq_notify_fn *notify)
+{
+	struct virtqueue *vq;
+
+	if (dev->nvqs >= MAX_VQS || !num_max || num_max > VQ_NUM_MAX)
+		return NULL;
+	vq = &dev->vqs[dev->nvqs];
+	vq->dev = dev;
+	vq->name = name;
+	vq->index = dev->nvqs++;
+	vq->num_max = num_max;
+	vq->notify = notify;
+	return vq;
+}
+
+/* Give the device its page and interrupt line: the next free ones. */
+int device_register(struct device *dev)
+{
+	if (ndevices >= MAX_DEVICES) {
+		errorf("too many devices: at most %u, one per guest interrupt line",
+		       MAX_DEVICES);
+		return -1;
+	}
+	dev->index = ndevices;
+	dev->mmio_addr = guest_mem.size + ndevices * PAGE_SIZE;
+	dev->irq = ndevices + 1;
+	devices[ndevices++] = dev;
+	return 0;
+}
+
+void devices_clear(void)
+{
+	ndevices = 0;
+}
+
+/* The first page number after the device pages: LHREQ_INITIALIZE's mmio_pages. */
+uint32_t devices_end_page(void)
+{
+	return guest_mem.size / PAGE_SIZE + ndevices;
+}
+
+struct device *device_at(uint32_t gpa, uint32_t *off)
+{
+	uint32_t n;
+
+	if (gpa < guest_mem.size)
+		return NULL;
+	n = (gpa - guest_mem.size) / PAGE_SIZE;
+	if (n >= ndevices)
+		return NULL;
+	*off = gpa % PAGE_SIZE;
+	return devices[n];
+}
+
+bool virtio_running(const struct device *dev)
+{
+	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+static void raise_irq(struct device *dev, uint32_t why)
+{
+	dev->isr |= why;
+	vcpu_irq(dev->irq);
+}
+
+/*
+ * The guest broke the device's rules.  The device stops until the guest
+ * resets it; the guest hears about it through a configuration change
+ * interrupt, as the spec suggests.
+ */
+void device_error(struct device *dev, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vmsg("device error on %s (device %u): %s; it needs a reset",
+	     dev->name, dev->index, msg);
+	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		raise_irq(dev, VIRTIO_MMIO_INT_CONFIG);
+}
+
+static void reset_vq(struct virtqueue *vq)
+{
+	vq->num = 0;
+	vq->ready = false;
+	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->last_avail = vq->used_idx = 0;
+}
+
+static void reset_device(struct device *dev)
+{
+	unsigned int i;
+
+	dev->driver_features = 0;
+	dev->features_sel = dev->driver_features_sel = 0;
+	dev->queue_sel = 0;
+	dev->status = 0;
+	dev->isr = 0;
+	for (i = 0; i < dev->nvqs; i++)
+		reset_vq(&dev->vqs[i]);
+	if (dev->reset)
+		dev->reset(dev);
+}
+
+static struct virtqueue *selected_vq(struct device *dev)
+{
+	return dev->queue_sel < dev->nvqs ? &dev->vqs[dev->queue_sel] : NULL;
+}
+
+/*
+ * QueueReady: the guest has told us where the three parts of the ring are.
+ * Check them all once, here, so that the fast path only has to check the
+ * indexes and buffers it reads from them.
+ */
+static void enable_vq(struct device *dev, struct virtqueue *vq)
+{
+	unsigned int n = vq->num;
+
+	if (!n || n > vq->num_max) {
+		device_error(dev, "queue %s: size %u, the limit is %u",
+			     vq->name, n, vq->num_max);
+		return;
+	}
+	if (vq->desc_gpa % VRING_DESC_ALIGN_SIZE ||
+	    vq->avail_gpa % VRING_AVAIL_ALIGN_SIZE ||
+	    vq->used_gpa % VRING_USED_ALIGN_SIZE) {
+		device_error(dev, "queue %s: misaligned ring", vq->name);
+		return;
+	}
+	vq->desc = guest_ptr(vq->desc_gpa, 16ull * n);
+	vq->avail = guest_ptr(vq->avail_gpa, 6 + 2ull * n);
+	vq->used = guest_ptr(vq->used_gpa, 6 + 8ull * n);
+	if (!vq->desc || !vq->avail || !vq->used) {
+		device_error(dev, "queue %s: ring outside guest RAM (desc 0x%llx, driver 0x%llx, device 0x%llx)",
+			     vq->name, (unsigned long long)vq->desc_gpa,
+			     (unsigned long long)vq->avail_gpa,
+			     (unsigned long long)vq->used_gpa);
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		return;
+	}
+	vq->last_avail = vq->used_idx = 0;
+	vq->ready = true;
+}
+
+/* The guest set DRIVER_OK: look at what it queued before that. */
+static void start_device(struct device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++)
+		if (dev->vqs[i].ready && dev->vqs[i].notify)
+			dev->vqs[i].notify(dev, &dev->vqs[i]);
+}
+
+static void write_status(struct device *dev, uint32_t val)
+{
+	uint32_t was = dev->status;
+
+	if (val == 0) {
+		reset_device(dev);
+		return;
+	}
+	/* NEEDS_RESET is ours to set; only a reset clears it. */
+	val = (val & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
+	      (was & VIRTIO_CONFIG_S_NEEDS_RESET);
+	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(was & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		uint64_t extra = dev->driver_features & ~dev->features;
+
+		if (extra || !(dev->driver_features &
+			       (1ull << VIRTIO_F_VERSION_1))) {
+			vmsg("%s: refusing features 0x%llx (%s)", dev->name,
+			     (unsigned long long)dev->driver_features,
+			     extra ? "not offered" : "no VIRTIO_F_VERSION_1");
+			val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+		}
+	}
+	dev->status = val;
+	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(was & VIRTIO_CONFIG_S_DRIVER_OK) && virtio_running(dev))
+		start_device(dev);
+}
+
+static uint32_t config_read(struct device *dev, uint32_t off,
+			    unsigned int size)
+{
+	uint32_t v = 0;
+
+	if (off + size > dev->config_len)
+		return 0;
+	memcpy(&v, dev->config + off, size);	/* x86: little-endian */
+	return v;
+}
+
+static void config_write(struct device *dev, uint32_t off, uint32_t val,
+			 unsigned int size)
+{
+	if (off + size > dev->config_len)
+		return;
+	memcpy(dev->config + off, &val, size);
+	if (dev->config_write)
+		dev->config_write(dev, off);
+}
+
+static uint32_t high_or_low(uint64_t v, uint32_t sel)
+{
+	return sel == 0 ? (uint32_t)v : sel == 1 ? (uint32_t)(v >> 32) : 0;
+}
+
+uint32_t virtio_mmio_read(struct device *dev, uint32_t off,
+			  unsigned int size)
+{
+	struct virtqueue *vq = selected_vq(dev);
+
+	if (off >= VIRTIO_MMIO_CONFIG)
+		return config_read(dev, off - VIRTIO_MMIO_CONFIG, size);
+	/* The spec: registers are read 32 bits at a time, aligned. */
+	if (size != 4 || off % 4) {
+		vmsg("%s: %u-byte read at register 0x%x", dev->name, size, off);
+		return 0xffffffff;
+	}
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return VIRTIO_MMIO_MODERN;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return dev->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return VIRTIO_VENDOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		return high_or_low(dev->features, dev->features_sel);
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return vq ? vq->num_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY:
+		return vq ? vq->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return dev->isr;
+	case VIRTIO_MMIO_STATUS:
+		return dev->status;
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return dev->config_generation;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffff;	/* no shared memory regions */
+	default:
+		vmsg("%s: read of unknown register 0x%x", dev->name, off);
+		return 0;
+	}
+}
+
+/* A ring address register: only while the queue is not in use. */
+static void set_addr(struct device *dev, struct virtqueue *vq, uint64_t *a,
+		     bool high, uint32_t val)
+{
+	if (!vq || vq->ready) {
+		vmsg("%s: ring address written while %s", dev->name,
+		     vq ? "the queue is ready" : "no queue is selected");
+		return;
+	}
+	if (high)
+		*a = (*a & 0xffffffffull) | ((uint64_t)val << 32);
+	else
+		*a = (*a & ~0xffffffffull) | val;
+}
+
+static void write_queue_ready(struct device *dev, struct virtqueue *vq,
+			      uint32_t val)
+{
+	if (!vq)
+		return;
+	if (val && !vq->ready)
+		enable_vq(dev, vq);
+	else if (!val)
+		vq->ready = false;
+}
+
+static void write_notify(struct device *dev, uint32_t val)
+{
+	struct virtqueue *vq;
+
+	/* With VIRTIO_F_NOTIFICATION_DATA there would be more; not offered. */
+	if (val >= dev->nvqs) {
+		vmsg("%s: notify for queue %u, it has %u", dev->name, val,
+		     dev->nvqs);
+		return;
+	}
+	vq = &dev->vqs[val];
+	/* Before DRIVER_OK the buffers wait; start_device() sees them. */
+	if (vq->ready && vq->notify && virtio_running(dev))
+		vq->notify(dev, vq);
+}
+
+void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
+		       unsigned int size)
+{
+	struct virtqueue *vq = selected_vq(dev);
+
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		config_write(dev, off - VIRTIO_MMIO_CONFIG, val, size);
+		return;
+	}
+	if (size != 4 || off % 4) {
+		vmsg("%s: %u-byte write at register 0x%x", dev->name, size, off);
+		return;
+	}
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		dev->features_sel = val;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (dev->driver_features_sel == 0)
+			dev->driver_features = (dev->driver_features &
+						~0xffffffffull) | val;
+		else if (dev->driver_features_sel == 1)
+			dev->driver_features = (uint32_t)dev->driver_features |
+					       ((uint64_t)val << 32);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		dev->driver_features_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		dev->queue_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		if (vq && !vq->ready)
+			vq->num = val > 0xffff ? 0 : val;
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		write_queue_ready(dev, vq, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		write_notify(dev, val);
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		dev->isr &= ~val;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		write_status(dev, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		set_addr(dev, vq, vq ? &vq->desc_gpa : NULL,
+			 off == VIRTIO_MMIO_QUEUE_DESC_HIGH, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+		set_addr(dev, vq, vq ? &vq->avail_gpa : NULL,
+			 off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+		set_addr(dev, vq, vq ? &vq->used_gpa : NULL,
+			 off == VIRTIO_MMIO_QUEUE_USED_HIGH, val);
+		break;
+	case VIRTIO_MMIO_SHM_SEL:
+		break;
+	default:
+		vmsg("%s: write of 0x%x to unknown register 0x%x", dev->name,
+		     val, off);
+		break;
+	}
+}
+
+/*
+ * Take the next buffer the guest made available: its descriptor chain
+ * becomes e->out (device-readable parts) and e->in (device-writable
+ * parts, which the spec puts after the readable ones).  Returns 1 with a
+ * buffer, 0 if there is none, -1 after a device error.
+ */
+int vq_pop(struct virtqueue *vq, struct vq_elem *e)
+{
+	struct device *dev = vq->dev;
+	struct vring_desc d;
+	uint16_t avail_idx, head, i;
+	unsigned int count = 0;
+
+	if (!vq->ready || !virtio_running(dev))
+		return 0;
+	/* Acquire: the ring entry is read after the index that covers it. */
+	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if (avail_idx == vq->last_avail)
+		return 0;
+	if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
+		device_error(dev, "queue %s: available index jumped from %u to %u, past the queue size %u",
+			     vq->name, vq->last_avail, avail_idx, vq->num);
+		return -1;
+	}
+	head = __atomic_load_n(&vq->avail->ring[vq->last_avail % vq->num],
+			       __ATOMIC_RELAXED);
+	if (head >= vq->num) {
+		device_error(dev, "queue %s: buffer head %u, the queue has %u descriptors",
+			     vq->name, head, vq->num);
+		return -1;
+	}
+	e->head = head;
+	e->nout = e->nin = 0;
+	e->out_len = e->in_len = 0;
+	i = head;
+	for (;;) {
+		struct vq_iov *iov;
+		uint8_t *p;
+
+		/* A chain longer than the table must go round in a loop. */
+		if (++count > vq->num) {
+			device_error(dev, "queue %s: descriptor chain from %u loops",
+				     vq->name, head);
+			return -1;
+		}
+		memcpy(&d, &vq->desc[i], sizeof(d));
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			device_error(dev, "queue %s: indirect descriptor, not offered",
+				     vq->name);
+			return -1;
+		}
+		p = guest_ptr(d.addr, d.len);
+		if (!p) {
+			device_error(dev, "queue %s: descriptor %u points outside RAM (0x%llx, %u bytes)",
+				     vq->name, i, (unsigned long long)d.addr,
+				     d.len);
+			return -1;
+		}
+		if (d.flags & VRING_DESC_F_WRITE) {
+			iov = &e->in[e->nin++];
+			if (e->in_len + d.len < e->in_len)
+				goto too_long;
+			e->in_len += d.len;
+		} else {
+			if (e->nin) {
+				device_error(dev, "queue %s: readable descriptor %u after a writable one",
+					     vq->name, i);
+				return -1;
+			}
+			iov = &e->out[e->nout++];
+			if (e->out_len + d.len < e->out_len)
+				goto too_long;
+			e->out_len += d.len;
+		}
+		iov->base = p;
+		iov->len = d.len;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		if (d.next >= vq->num) {
+			device_error(dev, "queue %s: descriptor %u chains to %u, the queue has %u",
+				     vq->name, i, d.next, vq->num);
+			return -1;
+		}
+		i = d.next;
+	}
+	vq->last_avail++;
+	return 1;
+too_long:
+	device_error(dev, "queue %s: buffer longer than 4 GiB", vq->name);
+	return -1;
+}
+
+/* Hand a buffer back to the guest, with the number of bytes we wrote. */
+void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written)
+{
+	struct vring_used_elem *u = &vq->used->ring[vq->used_idx % vq->num];
+
+	u->id = e->head;
+	u->len = written;
+	vq->used_idx++;
+	/* Release: the guest must see the entry before the index. */
+	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+/*
+ * Interrupt the guest about used buffers unless it asked us not to.  The
+ * full barrier orders our used->idx store before the load of its flags,
+ * which it writes before it looks at used->idx again.
+ */
+void vq_interrupt(struct virtqueue *vq)
+{
+	uint16_t flags;
+
+	if (!vq->ready)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED);
+	if (flags & VRING_AVAIL_F_NO_INTERRUPT)
+		return;
+	raise_irq(vq->dev, VIRTIO_MMIO_INT_VRING);
+}
