@@ -1,0 +1,127 @@
+#!/bin/bash
+# The lguest Launcher (tools/lguest) builds as a static 32-bit program
+# against the work tree's exported headers, its unit tests pass (kernel
+# loading on the real nopae vmlinux and bzImage, the instruction decoder,
+# port I/O, virtio-mmio and virtqueues on fake guest memory, including
+# hostile rings, option parsing), and the program itself exits with the
+# documented status and message on usage and setup errors.  No host
+# (/dev/lguest) is needed.
+#
+# usage: tests/20-launcher-unit.sh
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+SRC=$TOP/tools/lguest
+HDR=$BUILD/out-hdr
+KHDR=$HDR/usr/include
+VARIANT=nopae
+VMLINUX=$BUILD/out-$VARIANT/vmlinux
+BZIMAGE=$BUILD/out-$VARIANT/arch/x86/boot/bzImage
+LOG=$TEST_LOGS/launcher-unit
+mkdir -p "$LOG"
+
+need_cmd gcc gcc-multilib
+need_cmd make
+need_cmd readelf binutils
+printf 'int main(void) { return 0; }\n' |
+	gcc -m32 -static -x c -o /dev/null - -lz 2>/dev/null ||
+	die "gcc cannot link static 32-bit programs with zlib" \
+		"install them: apt-get install gcc-multilib libc6-dev-i386 lib32z1-dev"
+
+# The Launcher's ABI header exists only in the lguest work tree; export
+# that tree's uapi headers into a directory of their own (no .config
+# needed; incremental, so cheap when nothing changed).
+need_tree "$LINUX"
+echo "=== headers_install ($LINUX -> $HDR)"
+make -s -C "$LINUX" O="$HDR" ARCH=i386 headers_install >"$LOG/headers.log" 2>&1 ||
+	die "headers_install failed in $LINUX" "see $LOG/headers.log"
+[[ -f $KHDR/linux/lguest_launcher.h ]] ||
+	die "$LINUX has no include/uapi/linux/lguest_launcher.h" \
+		"the series must add the lguest ABI header; scripts/apply.sh brings the tree in line"
+
+# The loader tests use a real kernel; build it if no other test has.
+if [[ ! -f $VMLINUX || ! -f $BZIMAGE ]]; then
+	echo "=== building the $VARIANT kernel for the loader tests"
+	"$TOP/scripts/build-kernel.sh" "$VARIANT"
+fi
+
+echo "=== build"
+make -s -C "$SRC" KHDR="$KHDR" clean
+make -C "$SRC" KHDR="$KHDR" all "$SRC/tests/unit"
+
+echo "=== unit tests"
+status=0
+"$SRC/tests/unit" --vmlinux="$VMLINUX" --bzimage="$BZIMAGE" || status=1
+
+echo "=== the program"
+L=$SRC/lguest
+passed=0 failed=0
+result() {
+	if [[ $1 == ok ]]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $2"
+	fi
+}
+
+# expect STATUS TEXT ARGS...: lguest ARGS exits with STATUS and prints
+# TEXT (a fixed string) on stderr, or on stdout for --help.
+expect() {
+	local want=$1 text=$2 rc=0
+	shift 2
+	"$L" "$@" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+	if [[ $rc -ne $want ]]; then
+		result fail "lguest $*: exit $rc, want $want ($(head -c 300 "$LOG/err"))"
+	elif ! grep -qF -- "$text" "$LOG/out" "$LOG/err"; then
+		result fail "lguest $*: no \"$text\" in: $(head -c 300 "$LOG/out" "$LOG/err")"
+	else
+		result ok
+	fi
+}
+
+if readelf -h "$L" | grep -q 'Class:[[:space:]]*ELF32' &&
+	readelf -h "$L" | grep -q 'Machine:[[:space:]]*Intel 80386'; then
+	result ok
+else
+	result fail "$L is not a 32-bit i386 program"
+fi
+if readelf -l "$L" | grep -q INTERP; then
+	result fail "$L is not static"
+else
+	result ok
+fi
+
+expect 0 "Exit status" --help
+expect 0 "three times within one" -h
+expect 1 "missing MEM_MB and KERNEL"
+expect 1 "missing KERNEL" 64
+expect 1 "at least 32 MiB" 16 "$VMLINUX"
+expect 1 "at most 2048 MiB" 4096 "$VMLINUX"
+expect 1 "is not a number" 64M "$VMLINUX"
+expect 1 "unknown option '--bogus'" --bogus 64 "$VMLINUX"
+expect 1 "'--initrd' needs an argument" --initrd
+expect 1 "cannot open kernel /nonexistent" 64 /nonexistent
+expect 1 "is a 64-bit ELF file" 64 /bin/ls
+expect 1 "neither a bzImage nor an ELF vmlinux" 64 /etc/passwd
+expect 1 "cannot open initrd /nonexistent" --initrd=/nonexistent 64 "$VMLINUX"
+if [[ ! -e /dev/lguest ]]; then
+	# Everything up to the host works: the kernel loaded.
+	expect 1 "cannot open /dev/lguest: No such file or directory (is the lg module loaded? try: modprobe lg)" \
+		64 "$VMLINUX" root=/dev/vda
+	expect 1 "command line: root=/dev/vda console=hvc0 earlyprintk=serial,ttyS0,115200 virtio_mmio.device=4K@0x4000000:1" \
+		--verbose 64 "$VMLINUX" root=/dev/vda
+	if od -An -tx1 -j $(( ($(od -An -tu1 -j 0x1f1 -N1 "$BZIMAGE") + 1) * 512 + \
+		$(od -An -tu4 -j 0x248 -N4 "$BZIMAGE") )) -N2 "$BZIMAGE" | grep -q '1f 8b'; then
+		expect 1 "cannot open /dev/lguest" 64 "$BZIMAGE"
+	else
+		expect 1 "rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux" 64 "$BZIMAGE"
+	fi
+else
+	echo "(/dev/lguest exists: not running the program past setup here)"
+fi
+
+echo "program: $passed passed, $failed failed"
+[[ $failed -eq 0 ]] || status=1
+exit "$status"
