@@ -71,6 +71,7 @@ struct guest_memory {
 	uint8_t *base;
 	uint32_t size;		/* bytes of RAM, a multiple of PAGE_SIZE */
 };
+
 extern struct guest_memory guest_mem;
 
 /* Where the Launcher puts things in guest-physical memory. */
@@ -256,6 +257,7 @@ struct ctrlc_state {
 	uint64_t times_ms[3];
 	unsigned int count;
 };
+
 bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms);
 int term_raw(int fd);
 void term_restore(void);

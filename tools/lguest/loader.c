@@ -420,7 +420,9 @@ int load_initrd(const char *path, struct boot_info *bi)
 		       strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
 		errorf("initrd %s is %s: pass a cpio archive (e.g. from scripts/mkinitramfs.sh)",
 		       path, S_ISREG(st.st_mode) ? "empty" : "not a regular file");
 		close(fd);

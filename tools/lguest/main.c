@@ -68,8 +68,10 @@ static void __attribute__((noreturn)) restart(void)
 	vmsg("the guest asked for a restart: starting over");
 	term_restore();
 	execv("/proc/self/exe", saved_argv);
-	fatal(EXIT_INTERNAL, "cannot restart the guest: exec of /proc/self/exe failed: %s",
-	      strerror(errno));
+	/* No /proc (a minimal host, say): find ourselves the usual way. */
+	execvp(saved_argv[0], saved_argv);
+	fatal(EXIT_INTERNAL, "cannot restart the guest: exec of /proc/self/exe and of %s failed: %s (is /proc mounted?)",
+	      saved_argv[0], strerror(errno));
 }
 
 static void __attribute__((noreturn)) guest_died(void)

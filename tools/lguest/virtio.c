@@ -100,9 +100,15 @@ struct device *device_at(uint32_t gpa, uint32_t *off)
 	return devices[n];
 }
 
+/*
+ * The device works on its queues only between DRIVER_OK and a reset, and
+ * only with features we agreed to (we clear FEATURES_OK otherwise).
+ */
 bool virtio_running(const struct device *dev)
 {
-	return (dev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	uint32_t want = VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK;
+
+	return (dev->status & want) == want &&
 	       !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 

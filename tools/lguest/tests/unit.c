@@ -168,8 +168,9 @@ static uint8_t *slurp(const char *path, size_t *len)
 
 	if (!f)
 		return NULL;
-	if (fstat(fileno(f), &st) < 0 || !(buf = malloc(st.st_size + 1)) ||
-	    fread(buf, 1, st.st_size, f) != (size_t)st.st_size) {
+	buf = fstat(fileno(f), &st) < 0 ? NULL : malloc(st.st_size + 1);
+	if (!buf || fread(buf, 1, st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
 		fclose(f);
 		return NULL;
 	}
@@ -1287,9 +1288,11 @@ static void test_kernels(void)
 	size_t elflen = 0, bzlen;
 
 	group = "kernels";
+	if (vmlinux_path)
+		elf = slurp(vmlinux_path, &elflen);
 	if (!vmlinux_path) {
 		skip("no --vmlinux: vmlinux, initrd and bzImage loading");
-	} else if (!(elf = slurp(vmlinux_path, &elflen))) {
+	} else if (!elf) {
 		CHECK(false, "cannot read %s: %s", vmlinux_path,
 		      strerror(errno));
 	} else {
@@ -1300,9 +1303,10 @@ static void test_kernels(void)
 	test_bad_kernels(elf, elflen);
 
 	group = "bzImage";
+	bz = bzimage_path && elf ? slurp(bzimage_path, &bzlen) : NULL;
 	if (!bzimage_path || !elf) {
 		skip("no --bzimage or --vmlinux: bzImage loading");
-	} else if (!(bz = slurp(bzimage_path, &bzlen))) {
+	} else if (!bz) {
 		CHECK(false, "cannot read %s: %s", bzimage_path,
 		      strerror(errno));
 	} else {
