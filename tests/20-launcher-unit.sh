@@ -4,7 +4,11 @@
 # loading on the real nopae vmlinux and bzImage, the instruction decoder,
 # port I/O, virtio-mmio and virtqueues on fake guest memory, including
 # hostile rings, option parsing), and the program itself exits with the
-# documented status and message on usage and setup errors.  No host
+# documented status and message on usage and setup errors.  Then the
+# whole program runs against a scripted fake host (tests/lguest-fake, see
+# tools/lguest/tests/fake_lgdev.c): early console, a virtio console probe
+# with MMIO instructions, output and input, power off, death, restart,
+# signals, ABI mismatches, and three Ctrl-C on a terminal.  No host
 # (/dev/lguest) is needed.
 #
 # usage: tests/20-launcher-unit.sh
@@ -48,7 +52,7 @@ fi
 
 echo "=== build"
 make -s -C "$SRC" KHDR="$KHDR" clean
-make -C "$SRC" KHDR="$KHDR" all "$SRC/tests/unit"
+make -C "$SRC" KHDR="$KHDR" all tests
 
 echo "=== unit tests"
 status=0
@@ -120,6 +124,94 @@ if [[ ! -e /dev/lguest ]]; then
 	fi
 else
 	echo "(/dev/lguest exists: not running the program past setup here)"
+fi
+
+echo "=== the program with a fake host"
+FAKE=$SRC/tests/lguest-fake
+# fake SCENARIO STATUS STDIN ARGS...: run lguest-fake; its status must be
+# STATUS, and the fake host must not have complained.
+fake() {
+	local scenario=$1 want=$2 input=$3 rc=0
+	shift 3
+	printf '%s' "$input" | LGUEST_FAKE=$scenario "$FAKE" "$@" \
+		>"$LOG/$scenario.out" 2>"$LOG/$scenario.err" || rc=$?
+	if [[ $rc -ne $want ]]; then
+		result fail "fake $scenario: exit $rc, want $want: $(cat "$LOG/$scenario.err")"
+	elif grep -q 'fake: FAIL' "$LOG/$scenario.err"; then
+		result fail "fake $scenario: $(grep 'fake: FAIL' "$LOG/$scenario.err")"
+	else
+		result ok
+	fi
+}
+# has SCENARIO out|err TEXT: the scenario's output has TEXT
+has() {
+	if grep -qF -- "$3" "$LOG/$1.$2"; then
+		result ok
+	else
+		result fail "fake $1: no \"$3\" in its std$2: $(head -c 500 "$LOG/$1.$2")"
+	fi
+}
+
+fake poweroff 0 "" 64 "$VMLINUX"
+has poweroff out "ok"
+has poweroff err "INITIALIZE mem_pages=16384 start=0x1000000 mmio_pages=16385"
+fake console 0 "abc" 64 "$VMLINUX"
+has console out "hello from hvc0"
+has console out "bye"
+has console err "fake: received 'abc' in 1 buffers"
+has console err "fake: trap 13"
+fake died 2 "" 64 "$VMLINUX"
+has died err "lguest: guest died: Kernel panic - not syncing: test"
+fake restart 0 "" 64 "$VMLINUX"
+has restart out "restarted"
+fake signal 2 "" 64 "$VMLINUX"
+has signal err "lguest: stopped by signal 15"
+fake badreason 3 "" 64 "$VMLINUX"
+has badreason err "unknown pending reason 99"
+fake short 3 "" 64 "$VMLINUX"
+has short err "rebuild the Launcher against the running kernel's"
+
+# On a terminal: raw mode while running, three Ctrl-C stop it (status 2),
+# and the terminal settings come back.
+if command -v python3 >/dev/null; then
+	if LGUEST_FAKE=idle python3 - "$FAKE" "$VMLINUX" >"$LOG/tty.log" 2>&1 <<'PY'
+import os, pty, select, sys, termios, time
+
+def read_until(fd, text, timeout):
+    out, end = b"", time.time() + timeout
+    while text not in out and time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "64", sys.argv[2]])
+before = termios.tcgetattr(fd)
+out = read_until(fd, b"idle", 10)
+raw = termios.tcgetattr(fd)
+ok = b"idle" in out and not raw[3] & (termios.ICANON | termios.ECHO | termios.ISIG)
+print("raw while running:", ok)
+os.write(fd, b"\x03\x03\x03")
+out = read_until(fd, b"within a second", 10)
+_, status = os.waitpid(pid, 0)
+after = termios.tcgetattr(fd)
+print(out.decode(errors="replace"))
+print("status", os.waitstatus_to_exitcode(status), "restored", after == before)
+sys.exit(0 if ok and os.waitstatus_to_exitcode(status) == 2 and
+         b"three Ctrl-C within a second" in out and after == before else 1)
+PY
+	then
+		result ok
+	else
+		result fail "three Ctrl-C on a terminal: $(cat "$LOG/tty.log")"
+	fi
 fi
 
 echo "program: $passed passed, $failed failed"

@@ -5,12 +5,18 @@
  * holds buffers the guest gives us to fill with what is typed on stdin;
  * queue 1 (transmitq) holds what it prints, which goes to stdout.
  *
- * Input has a thread of its own, which blocks in read() on stdin while
+ * Input has a thread of its own, which waits in poll() for stdin while
  * the main thread runs the guest.  The two share the device under its
- * lock; when the guest has no empty receive buffer, the input thread
- * waits for it to add one (a notify on receiveq wakes it up).
+ * lock.  What the guest has no empty receive buffer for waits in a small
+ * buffer; a notify on receiveq wakes the thread up through a pipe to
+ * deliver it.  The thread always goes on reading stdin, even when the
+ * guest takes nothing (before its console is up, or after it broke it),
+ * so that three Ctrl-C always get through; past the buffer, input is
+ * dropped, as a serial port would.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +38,11 @@ struct console {
 	struct virtio_console_config config;
 	int in_fd, out_fd;
 	bool in_tty;
-	/* The input thread waits on it for receive buffers. */
-	pthread_cond_t rx_ready;
+	/* Written when the guest adds receive buffers; the thread polls it. */
+	int wake[2];
+	/* Input the guest has no buffers for yet (input thread only). */
+	uint8_t pending[4096];
+	size_t npending;
 	/* Working space for one buffer each way, under the device lock. */
 	struct vq_elem rx_elem, tx_elem;
 };
@@ -79,10 +88,22 @@ static void transmit(struct device *dev, struct virtqueue *vq)
 		vq_interrupt(vq);
 }
 
+static void wake_input(struct device *dev)
+{
+	struct console *con = to_console(dev);
+	char c = 0;
+
+	/* Non-blocking: if the pipe is full, a wake-up is pending anyway. */
+	if (con->wake[1] >= 0 && write(con->wake[1], &c, 1) < 0 &&
+	    errno != EAGAIN)
+		vmsg("console: cannot wake the input thread: %s",
+		     strerror(errno));
+}
+
 static void receive_notify(struct device *dev, struct virtqueue *vq)
 {
 	(void)vq;
-	pthread_cond_broadcast(&to_console(dev)->rx_ready);
+	wake_input(dev);
 }
 
 /*
@@ -134,8 +155,8 @@ size_t console_feed(struct device *dev, const uint8_t *buf, size_t len)
 
 static void console_reset(struct device *dev)
 {
-	/* Wake the input thread: it will wait again for the new buffers. */
-	pthread_cond_broadcast(&to_console(dev)->rx_ready);
+	/* Pending input goes to the buffers of the reset device's next life. */
+	wake_input(dev);
 }
 
 struct device *console_create(int in_fd, int out_fd)
@@ -152,7 +173,7 @@ struct device *console_create(int in_fd, int out_fd)
 	con->dev.reset = console_reset;
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
-	pthread_cond_init(&con->rx_ready, NULL);
+	con->wake[0] = con->wake[1] = -1;
 	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
 		      receive_notify);
 	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
@@ -186,41 +207,69 @@ static void check_ctrlc(struct ctrlc_state *s, const uint8_t *buf, size_t len)
 			fatal(EXIT_GUEST, "three Ctrl-C within a second: stopping the guest");
 }
 
-/* Feed all of buf to the guest, waiting for buffers as long as it takes. */
-static void feed_all(struct console *con, const uint8_t *buf, size_t len)
+/* Take what stdin has; false at its end. */
+static bool read_input(struct console *con, struct ctrlc_state *cs)
 {
-	struct device *dev = &con->dev;
-	size_t done = 0;
+	uint8_t buf[256];
+	size_t room = sizeof(con->pending) - con->npending;
+	ssize_t n;
 
-	pthread_mutex_lock(&dev->lock);
-	while (done < len) {
-		done += feed_locked(dev, buf + done, len - done);
-		if (done < len)
-			pthread_cond_wait(&con->rx_ready, &dev->lock);
+	n = read(con->in_fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		/* The guest just gets no more input. */
+		vmsg("console input ends: %s",
+		     n ? strerror(errno) : "end of file");
+		return false;
 	}
-	pthread_mutex_unlock(&dev->lock);
+	if (con->in_tty)
+		check_ctrlc(cs, buf, n);
+	if ((size_t)n > room) {
+		vmsg("console: the guest takes no input, %zu bytes dropped",
+		     n - room);
+		n = room;
+	}
+	memcpy(con->pending + con->npending, buf, n);
+	con->npending += n;
+	return true;
 }
 
 static void *input_thread(void *arg)
 {
 	struct console *con = arg;
 	struct ctrlc_state cs = { .count = 0 };
-	uint8_t buf[256];
-	ssize_t n;
+	struct pollfd fds[2] = {
+		{ .fd = con->wake[0], .events = POLLIN },
+		{ .fd = con->in_fd, .events = POLLIN },
+	};
+	char drain[64];
+	size_t n;
 
 	for (;;) {
-		n = read(con->in_fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* The guest just gets no more input. */
-			vmsg("console input ends: %s",
-			     n ? strerror(errno) : "end of file");
+		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vmsg("console input stops: poll: %s", strerror(errno));
 			return NULL;
 		}
-		if (con->in_tty)
-			check_ctrlc(&cs, buf, n);
-		feed_all(con, buf, n);
+		if (fds[0].revents &&
+		    read(con->wake[0], drain, sizeof(drain)) < 0 &&
+		    errno != EAGAIN)
+			return NULL;
+		if (fds[1].revents && !read_input(con, &cs)) {
+			fds[1].fd = -1;
+			if (!con->npending)
+				return NULL;
+		}
+		if (con->npending) {
+			n = console_feed(&con->dev, con->pending,
+					 con->npending);
+			con->npending -= n;
+			memmove(con->pending, con->pending + n, con->npending);
+		}
+		if (fds[1].fd < 0 && !con->npending)
+			return NULL;
 	}
 }
 
@@ -236,6 +285,11 @@ int console_start_input(struct device *dev)
 	int ret;
 
 	con->in_tty = isatty(con->in_fd);
+	if (pipe2(con->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		errorf("cannot make a pipe for the console: %s",
+		       strerror(errno));
+		return -1;
+	}
 	sigfillset(&block);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	ret = pthread_create(&tid, NULL, input_thread, con);
