@@ -13,7 +13,7 @@
  *   restart   asks for a reboot, then (in the re-executed Launcher)
  *             powers off
  *   signal    is interrupted by SIGTERM
- *   idle      prints "idle" and then runs until the Launcher is stopped
+ *   idle      prints "zzz" and then runs until the Launcher is stopped
  *             (for terminal tests: three Ctrl-C, signals)
  *   badreason returns a pending record with an unknown reason
  *   short     returns a short pending record
@@ -349,7 +349,7 @@ ssize_t vcpu_run(struct lguest_pending *p)
 		return 0;
 	}
 	if (!strcmp(scenario, "idle")) {
-		if (print_serial(p, "idle\n", &chars, &ret))
+		if (print_serial(p, "zzz\n", &chars, &ret))
 			return ret;
 		usleep(20000);
 		return result(-1, EINTR);
