@@ -30,7 +30,6 @@
 
 #define CONSOLE_QUEUE_SIZE	128
 #define RX_QUEUE		0
-#define TX_QUEUE		1
 #define CTRL_C			0x03
 
 struct console {
@@ -174,6 +173,7 @@ struct device *console_create(int in_fd, int out_fd)
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
 	con->wake[0] = con->wake[1] = -1;
+	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
 	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
 		      receive_notify);
 	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);

@@ -13,7 +13,9 @@
  *   util.c     messages and exit statuses
  *
  * Everything but main.c and lgdev.c is also linked into the unit tests
- * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c.
+ * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c; and
+ * tests/lguest-fake is the whole Launcher with a scripted fake host
+ * (tests/fake_lgdev.c) in place of lgdev.c.
  */
 #ifndef LGUEST_LAUNCHER_H
 #define LGUEST_LAUNCHER_H
