@@ -1,0 +1,82 @@
+#!/bin/bash
+# Run the test suite: scripts/setup.sh, scripts/apply.sh, then every test
+# case tests/NN-name.sh in order (each exits 0 for pass).
+#
+#   scripts/test.sh [-k PATTERN]... [--list] [--no-setup] [-v]
+#
+# -k PATTERN   run only the tests whose name contains PATTERN (a shell
+#              glob; may be repeated: a test runs if any pattern matches)
+# --list       print the test names and exit
+# --no-setup   skip setup.sh and apply.sh
+# -v           print the tail of a failing test's log (default under CI)
+#
+# Prints "PASS name" or "FAIL name (log: path)" per test, then one last
+# line "N passed, N failed"; exits 1 if any test failed. Logs are in
+# build/test-logs/NAME.log.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+
+patterns=() list='' setup=1 verbose=${CI:+1}
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	-k) [[ $# -ge 2 ]] || die "-k needs a pattern"; patterns+=("$2"); shift ;;
+	--list) list=1 ;;
+	--no-setup) setup= ;;
+	-v) verbose=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) die "unknown argument '$1'" "usage: $0 [-k PATTERN]... [--list] [--no-setup] [-v]" ;;
+	esac
+	shift
+done
+
+selected() {
+	local p
+	[[ ${#patterns[@]} -eq 0 ]] && return 0
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # $p is a glob on purpose
+		[[ $1 == *$p* ]] && return 0
+	done
+	return 1
+}
+
+tests=()
+for t in "$TOP"/tests/[0-9][0-9]-*.sh; do
+	[[ -f $t ]] || continue
+	name=$(basename "$t" .sh)
+	selected "$name" && tests+=("$name")
+done
+
+if [[ -n $list ]]; then
+	[[ ${#tests[@]} -eq 0 ]] || printf '%s\n' "${tests[@]}"
+	exit 0
+fi
+[[ ${#tests[@]} -gt 0 ]] || die "no test matches ${patterns[*]}" "see: $0 --list"
+
+mkdir -p "$TEST_LOGS"
+: >"$TEST_LOGS/durations"
+if [[ -n $setup ]]; then
+	"$TOP/scripts/setup.sh" || die "scripts/setup.sh failed" "see its message above"
+	"$TOP/scripts/apply.sh" || die "scripts/apply.sh failed" "see its message above"
+fi
+
+passed=0 failed=0
+for name in "${tests[@]}"; do
+	log=$TEST_LOGS/$name.log
+	start=$SECONDS
+	if (cd "$TOP" && bash "tests/$name.sh") </dev/null >"$log" 2>&1; then
+		echo "PASS $name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name (log: $log)"
+		failed=$((failed + 1))
+		if [[ -n $verbose ]]; then
+			tail -n 25 "$log" | sed 's/^/    | /'
+		fi
+	fi
+	echo "$name: $((SECONDS - start))s" >>"$TEST_LOGS/durations"
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
