@@ -108,13 +108,19 @@ static void skip_insn(unsigned int len)
 	vcpu_setreg(LGUEST_REG_EIP, vcpu_getreg(LGUEST_REG_EIP) + len);
 }
 
+/* The instruction bytes the host could read, never more than the array. */
+static size_t insn_avail(const struct lguest_pending *p)
+{
+	return p->insn_len < sizeof(p->insn) ? p->insn_len : sizeof(p->insn);
+}
+
 static void give_gp(const char *what, const struct lguest_pending *p)
 {
 	char msg[80];
 
 	snprintf(msg, sizeof(msg), "cannot emulate %s at 0x%x, giving a #GP",
 		 what, p->addr);
-	vdump(msg, p->insn, sizeof(p->insn));
+	vdump(msg, p->insn, insn_avail(p));
 	vcpu_trap(TRAP_GP);
 }
 
@@ -123,7 +129,7 @@ static void handle_pio(const struct lguest_pending *p)
 	struct pio_insn io;
 	uint16_t port;
 
-	if (decode_pio(p->insn, sizeof(p->insn), &io)) {
+	if (decode_pio(p->insn, insn_avail(p), &io)) {
 		give_gp("port I/O", p);
 		return;
 	}
@@ -177,7 +183,7 @@ static void handle_mmio(const struct lguest_pending *p)
 	struct mmio_insn m;
 	uint32_t val;
 
-	if (decode_mmio(p->insn, sizeof(p->insn), &m)) {
+	if (decode_mmio(p->insn, insn_avail(p), &m)) {
 		give_gp("device memory access", p);
 		return;
 	}

@@ -120,6 +120,7 @@ static ssize_t insn(struct lguest_pending *p, uint32_t reason, uint32_t addr,
 	memset(p, 0, sizeof(*p));
 	p->reason = reason;
 	p->addr = addr;
+	p->insn_len = n;
 	memcpy(p->insn, bytes, n);
 	return sizeof(*p);
 }

@@ -744,6 +744,7 @@ static void pending(uint32_t reason, uint32_t addr, const uint8_t *insn,
 	memset(&p, 0, sizeof(p));
 	p.reason = reason;
 	p.addr = addr;
+	p.insn_len = n;
 	memcpy(p.insn, insn, n);
 	handle_pending(&p);
 }
