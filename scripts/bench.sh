@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run the lgbench micro-benchmarks (tools/bench) on the unpatched and on the
-# patched kernel of one page-table mode, one QEMU run each with the same
-# flags, and print the figures side by side with the ratio new/ref.
+# patched kernel of one page-table mode, one QEMU run each (per round) with
+# the same flags, and print the figures side by side with the ratio new/ref.
 # A benchmark, not a test: it judges nothing, it only reports.
 #
 # usage: scripts/bench.sh [options] [nopae|pae]
@@ -13,7 +13,10 @@
 #   --no-build       use the bzImages already built, do not call build-kernel.sh
 #   --smp N          virtual CPUs (default 1)
 #   --runs N         runs per figure, median reported (default 7)
-#   --scale X        multiply every iteration count (default 1)
+#   --scale X        multiply every iteration count (default 1 for nopae,
+#                    0.25 for pae)
+#   --rounds N       boot each kernel N times, alternating the order
+#                    (default 1); figures are the median over the rounds
 #   --timeout SECS   limit for each QEMU run (default 900)
 #
 # Logs and a results file go to build/bench/.
@@ -22,11 +25,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '7,20s/^# \{0,1\}//p' "$0" >&2
+	sed -n '7,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
 	exit "${1:-2}"
 }
 
-mode=nopae ref='' new='' build=1 smp=1 runs=7 scale=1 qtimeout=900
+mode=nopae ref='' new='' build=1 smp=1 runs=7 scale='' rounds=1 qtimeout=900
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	nopae | pae) mode=$1 ;;
@@ -36,6 +39,7 @@ while [[ $# -gt 0 ]]; do
 	--smp) smp=${2:?--smp needs a number}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift ;;
 	--scale) scale=${2:?--scale needs a number}; shift ;;
+	--rounds) rounds=${2:?--rounds needs a number}; shift ;;
 	--timeout) qtimeout=${2:?--timeout needs seconds}; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "$PROG: error: unknown argument '$1'" >&2; usage ;;
@@ -44,11 +48,20 @@ while [[ $# -gt 0 ]]; do
 done
 ref=${ref:-base-$mode}
 new=${new:-$mode}
+# The pae kernels have page-table isolation: every system call and
+# interrupt writes CR3, which under TCG flushes QEMU's whole software TLB,
+# so they are some 5 to 30 times slower than nopae; a quarter of the
+# iterations keeps a run of them to a few minutes.
+if [[ -z $scale ]]; then
+	scale=1
+	[[ $mode != pae ]] || scale=0.25
+fi
 variant_tree "$ref" >/dev/null
 variant_tree "$new" >/dev/null
 [[ $smp =~ ^[1-4]$ ]] || die "--smp $smp: want 1 to 4 CPUs" "the kernels are built with CONFIG_NR_CPUS=4"
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 31 ]] || die "--runs $runs: want 1 to 31"
 [[ $scale =~ ^[0-9]*\.?[0-9]+$ ]] || die "--scale $scale: want a positive number, e.g. 0.1"
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: want a positive number"
 
 need_cmd gcc gcc-multilib
 need_cmd make
@@ -102,47 +115,77 @@ if awk -v l="$load" 'BEGIN { exit !(l > 1.0) }'; then
 	warn "load average $load: the machine is busy, expect noisy figures"
 fi
 
-declare -A secs
-i=0
-for v in "$ref" "$new"; do
-	i=$((i + 1))
-	log=$OUT/$i-$v.log
-	info "run $i: kernel $v, $smp CPU(s), log $log"
-	start=$SECONDS
-	rc=0
-	"$TOP/scripts/qemu-run.sh" --kernel "$(bzimage "$v")" --initrd "$cpio" \
-		--log "$log" "${qemu_flags[@]}" >/dev/null || rc=$?
-	secs[$v$i]=$((SECONDS - start))
-	[[ $rc -eq 0 ]] ||
-		die "the benchmark run on $v failed (qemu-run.sh exit $rc)" \
-			"see $log (2 timeout: raise --timeout or lower --scale)"
-	[[ -n $(figures "$log") ]] || die "no BENCH lines in $log" "look at the end of $log"
+# One boot per kernel and round; from the second round on, the order
+# alternates (ref new, new ref, ...) so that a drift of the machine's speed
+# does not always favour the same kernel.
+all=$OUT/figures.txt
+: >"$all"
+rm -f "$OUT"/round*.log
+times=
+for ((r = 1; r <= rounds; r++)); do
+	sides=(ref new)
+	((r % 2)) || sides=(new ref)
+	for side in "${sides[@]}"; do
+		v=$ref
+		[[ $side == ref ]] || v=$new
+		log=$OUT/round$r-$side-$v.log
+		info "round $r/$rounds: kernel $v ($side), $smp CPU(s), log $log"
+		start=$SECONDS
+		rc=0
+		"$TOP/scripts/qemu-run.sh" --kernel "$(bzimage "$v")" --initrd "$cpio" \
+			--log "$log" "${qemu_flags[@]}" >/dev/null || rc=$?
+		times+="${times:+, }$v $((SECONDS - start))s"
+		[[ $rc -eq 0 ]] ||
+			die "the benchmark run on $v failed (qemu-run.sh exit $rc)" \
+				"see $log (2 timeout: raise --timeout or lower --scale)"
+		[[ -n $(figures "$log") ]] || die "no BENCH lines in $log" "look at the end of $log"
+		figures "$log" | sed "s/^/$side /" >>"$all"
+	done
 done
 
 table=$OUT/results-$ref-vs-$new.txt
 {
-	printf '# lgbench, %s CPU(s), runs=%s scale=%s, %s (ref) vs %s (new), %s\n' \
-		"$smp" "$runs" "$scale" "$ref" "$new" "$(date -u '+%Y-%m-%d %H:%M UTC')"
-	printf '# QEMU run time: %s %ss, %s %ss; load average before: %s, after: %s\n' \
-		"$ref" "${secs[${ref}1]}" "$new" "${secs[${new}2]}" "$load" \
+	printf '# lgbench, %s CPU(s), runs=%s scale=%s rounds=%s, %s (ref) vs %s (new), %s\n' \
+		"$smp" "$runs" "$scale" "$rounds" "$ref" "$new" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf '# QEMU run times: %s; load average before: %s, after: %s\n' \
+		"$times" "$load" \
 		"$(cut -d' ' -f1 /proc/loadavg)"
+	# Per figure and side: the median of the rounds' medians (one round:
+	# the median itself) and the smallest minimum.
 	awk -v ra="$ref" -v nb="$new" '
-		FNR == 1 { file++ }
-		function ratio(x, y) { return (y > 0) ? sprintf("%.3f", x / y) : "-" }
-		file == 1 && NF { a[$1] = $2; unit[$1] = $3; amin[$1] = $4; order[++n] = $1 }
-		file == 2 && NF { b[$1] = $2; bmin[$1] = $4 }
+		function ratio(x, y) { return (y > 0 && x != "-") ? sprintf("%.3f", x / y) : "-" }
+		function median(side, f,    n, i, j, t, v) {
+			n = cnt[side, f]
+			for (i = 1; i <= n; i++)
+				v[i] = val[side, f, i]
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			if (!n)
+				return "-"
+			return (n % 2) ? v[(n + 1) / 2] : sprintf("%.3f", (v[n / 2] + v[n / 2 + 1]) / 2)
+		}
+		NF == 5 {
+			side = $1; f = $2
+			if (!(f in unit)) {
+				unit[f] = $4; order[++n] = f
+			}
+			val[side, f, ++cnt[side, f]] = $3
+			if (!((side, f) in mn) || $5 < mn[side, f])
+				mn[side, f] = $5
+		}
 		END {
 			fmt = "%-10s %-13s %12s %12s %8s   %12s %12s %8s\n"
 			printf fmt, "", "", "median", "", "", "min", "", ""
 			printf fmt, "figure", "unit", ra, nb, "new/ref", ra, nb, "new/ref"
 			for (i = 1; i <= n; i++) {
 				f = order[i]
-				if (!(f in b)) {
-					b[f] = bmin[f] = "-"
-				}
-				printf fmt, f, unit[f], a[f], b[f], ratio(b[f], a[f]),
-					amin[f], bmin[f], ratio(bmin[f], amin[f])
+				a = median("ref", f); b = median("new", f)
+				am = (("ref", f) in mn) ? mn["ref", f] : "-"
+				bm = (("new", f) in mn) ? mn["new", f] : "-"
+				printf fmt, f, unit[f], a, b, ratio(b, a), am, bm, ratio(bm, am)
 			}
-		}' <(figures "$OUT/1-$ref.log") <(figures "$OUT/2-$new.log") | sed 's/[[:space:]]*$//'
+		}' "$all" | sed 's/[[:space:]]*$//'
 } | tee "$table"
 info "results saved in $table"
