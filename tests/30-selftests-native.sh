@@ -15,8 +15,8 @@
 # Environment: SELFTEST_REPEAT runs of each program per boot (default 2: a
 # selftest passes only if every run passes, so one that is flaky on the
 # unpatched kernel is not held against the patched one), SELFTEST_TIMEOUT
-# per-program timeout in seconds (default 300), SELFTEST_SMP vCPUs
-# (default 2), SELFTEST_QEMU_TIMEOUT limit for one boot (default 1800).
+# per-program timeout in seconds (default 120), SELFTEST_SMP vCPUs
+# (default 2), SELFTEST_QEMU_TIMEOUT limit for one boot (default 1200).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -37,9 +37,14 @@ done
 [[ ${#pairs[@]} -gt 0 ]] || pairs=(base-nopae:nopae base-pae:pae)
 
 repeat=${SELFTEST_REPEAT:-2}
-per_test_timeout=${SELFTEST_TIMEOUT:-300}
+per_test_timeout=${SELFTEST_TIMEOUT:-120}
 smp=${SELFTEST_SMP:-2}
-qtimeout=${SELFTEST_QEMU_TIMEOUT:-1800}
+qtimeout=${SELFTEST_QEMU_TIMEOUT:-1200}
+for n in "$repeat" "$per_test_timeout" "$smp" "$qtimeout"; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] ||
+		die "'$n' is not a positive number" \
+			"check SELFTEST_REPEAT, SELFTEST_TIMEOUT, SELFTEST_SMP and SELFTEST_QEMU_TIMEOUT"
+done
 for s in build-kernel.sh mkinitramfs.sh qemu-run.sh build-selftests.sh selftests-compare.sh; do
 	[[ -x $TOP/scripts/$s ]] ||
 		die "scripts/$s is missing" "it comes with the workspace: update your checkout"
