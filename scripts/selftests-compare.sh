@@ -1,7 +1,8 @@
 #!/bin/bash
 # Compare the per-program results of two selftest runs (console logs of
 # tests/guest/run-selftests.sh), print them side by side, and exit 1 if a
-# program that passes in the reference run does not pass in the other one.
+# program that passes in the reference run does not pass in the other one,
+# or if the two runs did not see the same number of CPUs.
 #
 # usage: scripts/selftests-compare.sh [-a NAME] [-b NAME] REF_LOG NEW_LOG
 #   -a NAME   column title of REF_LOG (default: its file name)
@@ -58,6 +59,22 @@ check_log() {
 check_log "$log_a"
 check_log "$log_b"
 
+# begin LOG KEY: a field of the log's SELFTEST-BEGIN line.
+begin() {
+	tr -d '\r' <"$1" | grep -a -o 'SELFTEST-BEGIN .*' | head -n 1 |
+		tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+# Different CPU counts make the runs incomparable (the cross-CPU tests
+# only run with two or more): that fails.  The rest is worth a note.
+mismatch=''
+for key in cpus timeout repeat; do
+	va=$(begin "$log_a" "$key") vb=$(begin "$log_b" "$key")
+	[[ $va != "$vb" ]] || continue
+	echo "note: the runs differ in $key: $name_a $key=${va:-?}, $name_b $key=${vb:-?}"
+	[[ $key != cpus ]] || mismatch=1
+done
+
+rc=0
 ra=$(results "$log_a")
 rb=$(results "$log_b")
 [[ -n $ra ]] || { echo "$PROG: error: no SELFTEST lines in $log_a" >&2; exit 2; }
@@ -105,4 +122,9 @@ awk -v na="$name_a" -v nb="$name_b" '
 			exit 1
 		}
 		printf "no regression: every selftest passing on %s passes on %s\n", na, nb
-	}' <(printf '%s\n' "$ra") <(printf '%s\n' "${rb:-}") | sed 's/[[:space:]]*$//'
+	}' <(printf '%s\n' "$ra") <(printf '%s\n' "${rb:-}") | sed 's/[[:space:]]*$//' || rc=$?
+if [[ -n $mismatch ]]; then
+	echo "$name_a and $name_b saw different numbers of CPUs: the runs are not comparable (see the SELFTEST-BEGIN lines and the boot logs)"
+	exit 1
+fi
+exit "$rc"
