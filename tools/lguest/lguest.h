@@ -79,6 +79,9 @@ extern struct guest_memory guest_mem;
 /* Where the Launcher puts things in guest-physical memory. */
 #define BOOT_PARAMS_ADDR	0x0u
 #define CMDLINE_ADDR		0x1000u
+/* The memory map: RAM up to the legacy hole, and again from 1 MiB. */
+#define LOW_RAM_END		0x9f000u
+#define HIGH_RAM_START		0x100000u
 #define CMDLINE_MAX		2048u	/* the x86 COMMAND_LINE_SIZE */
 #define LOW_RESERVED_END	(CMDLINE_ADDR + CMDLINE_MAX)
 

@@ -527,10 +527,17 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 	memset(cl, 0, CMDLINE_MAX);
 	strcpy(cl, cmdline);
 
-	bp->e820_entries = 1;
+	/*
+	 * RAM below the legacy hole and RAM above 1 MiB, as on a PC: Linux
+	 * ignores a memory map of a single entry.
+	 */
+	bp->e820_entries = 2;
 	bp->e820_table[0].addr = 0;
-	bp->e820_table[0].size = guest_mem.size;
+	bp->e820_table[0].size = LOW_RAM_END;
 	bp->e820_table[0].type = E820_RAM;
+	bp->e820_table[1].addr = HIGH_RAM_START;
+	bp->e820_table[1].size = guest_mem.size - HIGH_RAM_START;
+	bp->e820_table[1].type = E820_RAM;
 
 	/*
 	 * boot_flag and header are the magic numbers of any bzImage; a

@@ -253,10 +253,14 @@ static void check_boot_params(const struct boot_info *bi, const char *what)
 	CHECK_EQ(b->hdr.cmd_line_ptr, CMDLINE_ADDR, "hdr.cmd_line_ptr");
 	CHECK_EQ(b->hdr.boot_flag, 0xaa55, "hdr.boot_flag");
 	CHECK_EQ(b->hdr.header, 0x53726448, "hdr.header (HdrS)");
-	CHECK_EQ(b->e820_entries, 1, "e820_entries");
+	CHECK_EQ(b->e820_entries, 2, "e820_entries");
 	CHECK(b->e820_table[0].addr == 0 &&
-	      b->e820_table[0].size == guest_mem.size &&
-	      b->e820_table[0].type == 1, "%s: e820 is [0, RAM) of RAM", what);
+	      b->e820_table[0].size == 0x9f000 &&
+	      b->e820_table[0].type == 1 &&
+	      b->e820_table[1].addr == 0x100000 &&
+	      b->e820_table[1].size == guest_mem.size - 0x100000 &&
+	      b->e820_table[1].type == 1,
+	      "%s: e820 is RAM below 636 KiB and from 1 MiB to the end", what);
 	CHECK_EQ(b->hdr.ramdisk_image, bi->initrd_addr, "hdr.ramdisk_image");
 	CHECK_EQ(b->hdr.ramdisk_size, bi->initrd_size, "hdr.ramdisk_size");
 }
