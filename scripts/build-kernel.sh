@@ -50,6 +50,8 @@ need_tree "$tree"
 need_cmd ccache
 need_cmd gcc
 tree=$(cd "$tree" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
 
 fragments=("$CONFIGS/base.config" "$CONFIGS/${variant#base-}.config")
 case $variant in

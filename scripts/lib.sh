@@ -22,8 +22,9 @@ GITLAB_CI_LOCAL=$BUILD/npm/node_modules/.bin/gitlab-ci-local
 # Record of what apply.sh/export.sh last put in $LINUX (see apply.sh).
 APPLIED_STATE=$LINUX/.git/lguest-applied
 
-# One shared compiler cache; paths below $BUILD are hashed relative, so
-# the work tree, the base tree and the bisect tree share hits.
+# One compiler cache for every build of the workspace. With the base
+# directory set, ccache records paths below $BUILD relative to the build's
+# output directory, so the cache stays valid if the workspace moves.
 export CCACHE_DIR=$BUILD/ccache
 export CCACHE_BASEDIR=$BUILD
 
