@@ -25,7 +25,9 @@ APPLIED_STATE=$LINUX/.git/lguest-applied
 # One compiler cache for every build of the workspace. With the base
 # directory set, ccache records paths below $BUILD relative to the build's
 # output directory, so the cache stays valid if the workspace moves.
-export CCACHE_DIR=$BUILD/ccache
+# It lives outside the workspace by default, so that a fresh clone (CI)
+# builds with the cache that earlier runs on this machine filled.
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lguest-ccache}
 export CCACHE_BASEDIR=$BUILD
 
 JOBS=$(nproc)
