@@ -4,7 +4,9 @@
 #   scripts/mkinitramfs.sh -o OUT.cpio.gz -i INIT [-f SRC=DEST]...
 #
 # -o OUT       the archive to write
-# -i INIT      a busybox sh script, stored as /etc/test-init
+# -i INIT      a busybox sh script, stored as /etc/test-init; it may
+#              source /etc/test-lib.sh (tests/guest/lib.sh: result,
+#              cmdline_opt)
 # -f SRC=DEST  also store host file SRC as DEST (mode kept; parent
 #              directories are created); may be repeated
 #
@@ -100,6 +102,7 @@ add_file /bin/busybox "$BUSYBOX"
 chmod 0755 "$tmp/init"
 add_file /init "$tmp/init"
 add_file /etc/test-init "$init"
+add_file /etc/test-lib.sh "$TOP/tests/guest/lib.sh"
 for e in "${extra[@]}"; do
 	[[ $e == *=* ]] || die "-f '$e' is not SRC=DEST"
 	add_file "${e#*=}" "${e%%=*}"

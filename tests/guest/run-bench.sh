@@ -9,22 +9,8 @@
 #   bench.only=a,b   figures to measure (default all)
 #   bench.bin=PATH   the benchmark program (default /bin/lgbench)
 
-result() {
-	echo "LGUEST-RESULT: $*"
-	sync
-	reboot -f
-	exit 0
-}
-
-cmdline_opt() {
-	# shellcheck disable=SC2013 # words, not lines
-	for word in $(cat /proc/cmdline); do
-		case $word in
-		"$1"=*) echo "${word#*=}"; return ;;
-		esac
-	done
-	echo "$2"
-}
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
 
 runs=$(cmdline_opt bench.runs 7)
 scale=$(cmdline_opt bench.scale 1)

@@ -21,22 +21,8 @@
 #                            run once more for it, on the console)
 #   selftests.dir=DIR        where the programs are (default /selftests)
 
-result() {
-	echo "LGUEST-RESULT: $*"
-	sync
-	reboot -f
-	exit 0
-}
-
-cmdline_opt() {
-	# shellcheck disable=SC2013 # words, not lines
-	for word in $(cat /proc/cmdline); do
-		case $word in
-		"$1"=*) echo "${word#*=}"; return ;;
-		esac
-	done
-	echo "$2"
-}
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
 
 timeout_s=$(cmdline_opt selftests.timeout 300)
 only=$(cmdline_opt selftests.only "")

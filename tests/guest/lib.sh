@@ -1,0 +1,24 @@
+#!/bin/sh
+# Helpers for the test inits (busybox sh). scripts/mkinitramfs.sh stores
+# this file as /etc/test-lib.sh in every initramfs; an init sources it.
+
+# result PASS|FAIL [reason]: print the verdict qemu-run.sh looks for, then
+# reboot (with -no-reboot, QEMU exits).
+result() {
+	echo "LGUEST-RESULT: $*"
+	sync
+	reboot -f
+	exit 0
+}
+
+# cmdline_opt NAME DEFAULT: the value of NAME=value on the kernel command
+# line, or DEFAULT.
+cmdline_opt() {
+	# shellcheck disable=SC2013 # words, not lines
+	for word in $(cat /proc/cmdline); do
+		case $word in
+		"$1"=*) echo "${word#*=}"; return ;;
+		esac
+	done
+	echo "$2"
+}
