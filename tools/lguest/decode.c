@@ -24,24 +24,42 @@ static bool is_segment_prefix(uint8_t b)
 }
 
 /*
+ * Skip the prefixes an access may carry: the operand-size prefix, which
+ * makes it 16-bit, and, where segments do not matter, segment overrides.
+ * Returns the index of the opcode, or -1 if nothing follows the prefixes.
+ */
+static int skip_prefixes(const uint8_t *insn, size_t avail, bool segments,
+			 unsigned int *opsize)
+{
+	size_t i = 0;
+
+	while (i < avail && (insn[i] == OPSIZE_PREFIX ||
+			     (segments && is_segment_prefix(insn[i])))) {
+		if (insn[i] == OPSIZE_PREFIX)
+			*opsize = 2;
+		i++;
+	}
+	return i < avail ? (int)i : -1;
+}
+
+/*
  * The ports: e4-e7 carry an 8-bit port number, ec-ef take it from dx.
  * Even opcodes move a byte, odd ones a word or a double word, as the
  * operand-size prefix says.
  */
 int decode_pio(const uint8_t *insn, size_t avail, struct pio_insn *pio)
 {
-	unsigned int opsize = 4, i = 0;
+	unsigned int opsize = 4, i;
+	int start;
 	uint8_t op;
 
 	memset(pio, 0, sizeof(*pio));
 	if (avail > INSN_MAX)
 		avail = INSN_MAX;
-	while (i < avail && insn[i] == OPSIZE_PREFIX) {
-		opsize = 2;
-		i++;
-	}
-	if (i >= avail)
+	start = skip_prefixes(insn, avail, false, &opsize);
+	if (start < 0)
 		return -1;
+	i = start;
 	op = insn[i++];
 	switch (op) {
 	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
@@ -111,22 +129,19 @@ static uint32_t get_le(const uint8_t *p, unsigned int size)
 
 int decode_mmio(const uint8_t *insn, size_t avail, struct mmio_insn *m)
 {
-	unsigned int opsize = 4, i = 0, mlen = 0, immsize = 0;
+	unsigned int opsize = 4, i, mlen = 0, immsize = 0;
 	bool moffs = false;
+	int start;
 	uint8_t op;
 
 	memset(m, 0, sizeof(*m));
 	if (avail > INSN_MAX)
 		avail = INSN_MAX;
 	/* The address comes from the host, so segments do not matter. */
-	while (i < avail &&
-	       (insn[i] == OPSIZE_PREFIX || is_segment_prefix(insn[i]))) {
-		if (insn[i] == OPSIZE_PREFIX)
-			opsize = 2;
-		i++;
-	}
-	if (i >= avail)
+	start = skip_prefixes(insn, avail, true, &opsize);
+	if (start < 0)
 		return -1;
+	i = start;
 	op = insn[i++];
 	switch (op) {
 	case 0x88:			/* mov r/m8, r8 */
