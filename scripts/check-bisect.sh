@@ -14,13 +14,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-load_series
+need_series bisect
 files=("${SERIES_FILES[@]}")
-if [[ ${#files[@]} -eq 0 ]]; then
-	info "the series is empty: nothing to bisect"
-	exit 0
-fi
-need_tree "$LINUX"
 dir=$BUILD/bisect
 wt=$dir/linux
 mkdir -p "$dir"

@@ -60,13 +60,8 @@ while read -r type file; do
 		file_ignores+="$type $file"$'\n'
 	fi
 done < <(read_ignores)
-load_series
+need_series check
 files=("${SERIES_FILES[@]}")
-if [[ ${#files[@]} -eq 0 ]]; then
-	info "the series is empty: nothing to check"
-	exit 0
-fi
-need_tree "$LINUX"
 
 args=(--strict --show-types --color=never)
 if [[ ${#ignores[@]} -gt 0 ]]; then

@@ -89,6 +89,18 @@ load_series() {
 	done < <(series_patches)
 }
 
+# need_series WHAT: load the series into SERIES_FILES and check that the
+# work tree exists; with no patches there is nothing to WHAT: say so and
+# exit 0.
+need_series() {
+	load_series
+	if [[ ${#SERIES_FILES[@]} -eq 0 ]]; then
+		info "the series is empty: nothing to $1"
+		exit 0
+	fi
+	need_tree "$LINUX"
+}
+
 # series_sum: sha256 of the concatenated patch files, in series order.
 series_sum() {
 	load_series
