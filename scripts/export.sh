@@ -10,6 +10,10 @@
 # and `series` is rewritten (its leading comment block is kept). The tree
 # is then recorded as in sync, so scripts/apply.sh leaves it alone.
 #
+# The last patch, the Launcher, is made from this workspace's tools/lguest
+# and scripts/launcher-commit.txt (the work tree's copy is not exported:
+# edit tools/lguest here).
+#
 # Refuses (unless --force) when `series` changed since the tree was made,
 # since exporting would overwrite those changes.
 set -euo pipefail
@@ -44,6 +48,23 @@ if [[ -z $force && $cur_sum != "$rec_sum" ]]; then
 			"exporting would overwrite those changes. Update the tree from the" \
 			"series (scripts/apply.sh, with --fresh if it has commits of its own),"
 	fi
+fi
+
+# The Launcher patch is made from tools/lguest, not edited in the tree:
+# (re)make it as the last commit, moving HEAD (and the files under
+# tools/lguest, keeping any other local change) when it differs.
+parent=HEAD
+[[ $(git_l log -1 --format=%s HEAD) != "$(launcher_subject)" ]] || parent=HEAD~1
+if git_l log --format=%s "base..$parent" | grep -qxF "$(launcher_subject)"; then
+	die "the commit '$(launcher_subject)' is not the last one in $LINUX" \
+		"move it to the top (git rebase -i base), then export again"
+fi
+launcher=$(launcher_commit "$LINUX" "$parent")
+if [[ $launcher != $(git_l rev-parse HEAD) ]]; then
+	info "remaking the Launcher commit from tools/lguest"
+	git_l reset -q --keep "$launcher" ||
+		die "could not move $LINUX to the remade Launcher commit" \
+			"commit or stash the local changes under tools/lguest there"
 fi
 
 tmp=$(mktemp -d)

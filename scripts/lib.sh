@@ -68,6 +68,81 @@ need_tree() {
 		die "kernel tree $1 does not exist" "create it with: scripts/apply.sh"
 }
 
+# build_launcher LOGDIR: export the work tree's uapi headers into
+# build/out-hdr (no .config needed; incremental, so cheap when nothing
+# changed: the Launcher's ABI header exists only in the lguest tree) and
+# build tools/lguest/lguest against them, logs in LOGDIR.
+build_launcher() {
+	local log=$1 khdr=$BUILD/out-hdr/usr/include
+	need_tree "$LINUX"
+	need_cmd gcc gcc-multilib
+	need_cmd make
+	mkdir -p "$log"
+	echo "=== headers_install ($LINUX -> $BUILD/out-hdr)"
+	make -s -C "$LINUX" O="$BUILD/out-hdr" ARCH=i386 headers_install >"$log/headers.log" 2>&1 ||
+		die "headers_install failed in $LINUX" "see $log/headers.log"
+	[[ -f $khdr/linux/lguest_launcher.h ]] ||
+		die "$LINUX has no include/uapi/linux/lguest_launcher.h" \
+			"the series must add the lguest ABI header; scripts/apply.sh brings the tree in line"
+	echo "=== build tools/lguest"
+	make -s -C "$TOP/tools/lguest" KHDR="$khdr" >"$log/launcher.log" 2>&1 ||
+		die "tools/lguest does not build" "see $log/launcher.log"
+}
+
+# The last patch of the series adds tools/lguest to the kernel tree. Its
+# source of truth is this workspace's tools/lguest (the files git tracks
+# there) and its message scripts/launcher-commit.txt: scripts/export.sh
+# regenerates it, tests/00-series-applies.sh checks it is in sync.
+LAUNCHER_MSG=$TOP/scripts/launcher-commit.txt
+launcher_subject() { head -n 1 "$LAUNCHER_MSG"; }
+
+# launcher_commit REPO PARENT: make (in the kernel git repository REPO)
+# the Launcher commit on top of PARENT and print its hash. Its author
+# comes from the message's Signed-off-by, and both dates from the last
+# workspace commit that touched tools/lguest or the message, so the same
+# inputs always give the same commit.
+launcher_commit() {
+	local repo=$1 parent=$2 f mode idx who name email date
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$repo" read-tree "$parent"
+	GIT_INDEX_FILE=$idx git -C "$repo" rm -r -q --cached --ignore-unmatch tools/lguest
+	while IFS= read -r f; do
+		mode=100644
+		[[ ! -x $TOP/$f ]] || mode=100755
+		GIT_INDEX_FILE=$idx git -C "$repo" update-index --add --cacheinfo \
+			"$mode,$(git -C "$repo" hash-object -w "$TOP/$f"),$f"
+	done < <(git -C "$TOP" ls-files tools/lguest)
+	who=$(sed -n 's/^Signed-off-by: //p' "$LAUNCHER_MSG" | head -n 1)
+	name=${who% <*} email=${who##*<}
+	email=${email%>}
+	date=$(git -C "$TOP" log -1 --format=%aD -- tools/lguest "$LAUNCHER_MSG")
+	date=${date:-@0 +0000}
+	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$date \
+		GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
+		git -C "$repo" commit-tree -p "$parent" -F "$LAUNCHER_MSG" \
+		"$(GIT_INDEX_FILE=$idx git -C "$repo" write-tree)"
+	rm -f "$idx"
+}
+
+# mk_host_initramfs OUT KOUT INIT GUEST_CPIO: the initramfs of an lguest
+# host booted under QEMU: INIT as its test-init, the Launcher as /lguest,
+# the kernel built in KOUT as /guest-bzImage (one kernel is host and
+# guest), GUEST_CPIO as /guest.cpio.gz, and KOUT's lg.ko as /lg.ko when
+# the host is a module (INIT loads it).
+mk_host_initramfs() {
+	local out=$1 kout=$2 init=$3 guest=$4 files
+	files=(-f "$TOP/tools/lguest/lguest=/lguest"
+		-f "$kout/arch/x86/boot/bzImage=/guest-bzImage"
+		-f "$guest=/guest.cpio.gz")
+	if grep -qx 'CONFIG_LGUEST=m' "$kout/.config"; then
+		files+=(-f "$kout/drivers/lguest/lg.ko=/lg.ko")
+	elif ! grep -qx 'CONFIG_LGUEST=y' "$kout/.config"; then
+		die "$kout/.config has no CONFIG_LGUEST: it cannot be an lguest host" \
+			"build it with configs/lguest.config (scripts/build-kernel.sh)"
+	fi
+	"$TOP/scripts/mkinitramfs.sh" -o "$out" -i "$init" "${files[@]}"
+}
+
 # series_patches: print the patch file names listed in $SERIES, one per
 # line, without comments and blank lines.
 series_patches() {

@@ -1,41 +1,86 @@
 #!/bin/bash
-# Placeholder: build the patched `nopae` kernel and boot it natively under
-# QEMU into a busybox shell on this terminal (`exit` or Ctrl-D powers off;
-# Ctrl-A x quits QEMU at any time).
+# The main command: boot a patched kernel under QEMU as an lguest host and
+# run an lguest guest (the same kernel) in it with tools/lguest/lguest.
 #
-#   scripts/run.sh [--no-build]
+#   scripts/run.sh [--no-setup] [--no-build] [--variant nopae|pae]
+#                  [--guest-mem MB] [-- GUEST KERNEL ARGS...]
 #
-# To come: boot a host kernel under QEMU and run an lguest guest in it.
+# From a terminal, the guest gives you a busybox shell: you type into the
+# guest, through the host's serial console and the Launcher's virtio
+# console. `exit` powers the guest off, then the host powers off; three
+# Ctrl-C within a second stop the Launcher; Ctrl-A x quits QEMU. Without a
+# terminal (e.g. in CI), the guest greets, powers off, and the exit status
+# says whether all of that worked (0, else scripts/qemu-run.sh's codes).
+#
+# --no-setup     skip scripts/setup.sh and scripts/apply.sh (run first by
+#                default, as for scripts/test.sh)
+# --no-build     use the kernel and Launcher already built
+# --variant V    the host and guest kernel: nopae (default; CONFIG_LGUEST=y)
+#                or pae (PAE with page-table isolation; CONFIG_LGUEST=m)
+# --guest-mem MB the guest's memory (default 128)
+# GUEST KERNEL ARGS  appended to the guest's command line
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-build=1
-case ${1:-} in
-"") ;;
---no-build) build='' ;;
--h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-*) die "unknown argument '$1'" "usage: $0 [--no-build]" ;;
-esac
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+short="usage: $0 [--no-setup] [--no-build] [--variant nopae|pae] [--guest-mem MB] [-- ARGS...]"
 
+setup=1 build=1 variant=nopae gmem=128
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--no-setup) setup='' ;;
+	--no-build) build='' ;;
+	--variant) variant=${2:-}; shift ;;
+	--guest-mem) gmem=${2:-}; shift ;;
+	--) shift; break ;;
+	-h | --help) usage; exit 0 ;;
+	*) die "unknown argument '$1'" "$short" ;;
+	esac
+	shift
+done
+[[ $variant == nopae || $variant == pae ]] || die "unknown variant '$variant'" "use nopae or pae"
+[[ $gmem =~ ^[0-9]+$ ]] || die "--guest-mem '$gmem' is not a number of MB" "$short"
+for a in "$@"; do
+	[[ $a != *[,[:space:]]* ]] ||
+		die "guest argument '$a' has a comma or a space" \
+			"the host passes the guest's arguments on its own command line, one word each"
+done
+
+if [[ -n $setup ]]; then
+	"$TOP/scripts/setup.sh" >&2 || die "scripts/setup.sh failed" "see its message above"
+	"$TOP/scripts/apply.sh" >&2 || die "scripts/apply.sh failed" "see its message above"
+fi
 need_cmd qemu-system-i386 qemu-system-x86
-kernel=$BUILD/out-nopae/arch/x86/boot/bzImage
-[[ -z $build ]] || "$TOP/scripts/build-kernel.sh" nopae >&2
-[[ -f $kernel ]] || die "$kernel not found" "build it: scripts/build-kernel.sh nopae"
-
+kout=$BUILD/out-$variant
 dir=$BUILD/run
 mkdir -p "$dir"
-cat >"$dir/shell-init.sh" <<'INIT'
-#!/bin/sh
-echo "lguest run.sh: busybox shell on Linux $(uname -r); 'exit' powers off"
-setsid cttyhack sh -l
-reboot -f
-INIT
-"$TOP/scripts/mkinitramfs.sh" -o "$dir/initrd.cpio.gz" -i "$dir/shell-init.sh"
+if [[ -n $build ]]; then
+	"$TOP/scripts/build-kernel.sh" "$variant" >&2
+	build_launcher "$dir" >&2
+fi
+[[ -f $kout/arch/x86/boot/bzImage ]] ||
+	die "$kout/arch/x86/boot/bzImage not found" "build it: scripts/build-kernel.sh $variant"
+[[ -x $TOP/tools/lguest/lguest ]] || die "tools/lguest/lguest not built" "run without --no-build"
 
-# CPU and topology as in scripts/qemu-run.sh (see there why).
-exec qemu-system-i386 -machine pc -accel tcg -cpu max,vendor=GenuineIntel \
-	-smp 2,sockets=2,cores=1,threads=1 -m 256 \
-	-nographic -no-reboot -nic none \
-	-kernel "$kernel" -initrd "$dir/initrd.cpio.gz" \
-	-append "console=ttyS0 panic=-1"
+"$TOP/scripts/mkinitramfs.sh" -o "$dir/guest.cpio.gz" -i "$TOP/tests/guest/run-guest.sh"
+mk_host_initramfs "$dir/host.cpio.gz" "$kout" "$TOP/tests/guest/run-host.sh" "$dir/guest.cpio.gz"
+
+args=("$@")
+append="lgrun.mem=$gmem"
+if [[ -t 0 && -t 1 ]]; then
+	args+=(lgrun=shell)
+	info "from a terminal: the guest's shell comes up after both boots (a minute or two under TCG)"
+	info "exit powers the guest and then the host off; Ctrl-A x quits QEMU"
+	# CPU and topology as in scripts/qemu-run.sh (see there why).
+	args_csv=$(IFS=,; echo "${args[*]}")
+	exec qemu-system-i386 -machine pc -accel tcg -cpu max,vendor=GenuineIntel \
+		-smp 2,sockets=2,cores=1,threads=1 -m 512 \
+		-nographic -no-reboot -nic none \
+		-kernel "$kout/arch/x86/boot/bzImage" -initrd "$dir/host.cpio.gz" \
+		-append "console=ttyS0 panic=-1 $append lgrun.args=$args_csv"
+fi
+[[ ${#args[@]} -eq 0 ]] || append+=" lgrun.args=$(IFS=,; echo "${args[*]}")"
+exec "$TOP/scripts/qemu-run.sh" --kernel "$kout/arch/x86/boot/bzImage" \
+	--initrd "$dir/host.cpio.gz" --log "$dir/console.log" --smp 2 --mem 512 \
+	--timeout 600 --append "$append"

@@ -17,8 +17,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 SRC=$TOP/tools/lguest
-HDR=$BUILD/out-hdr
-KHDR=$HDR/usr/include
+KHDR=$BUILD/out-hdr/usr/include
 VARIANT=nopae
 VMLINUX=$BUILD/out-$VARIANT/vmlinux
 BZIMAGE=$BUILD/out-$VARIANT/arch/x86/boot/bzImage
@@ -44,16 +43,7 @@ can_link ||
 	die "gcc cannot link static 32-bit programs with zlib" \
 		"install them: apt-get install gcc-multilib libc6-dev-i386 lib32z1-dev"
 
-# The Launcher's ABI header exists only in the lguest work tree; export
-# that tree's uapi headers into a directory of their own (no .config
-# needed; incremental, so cheap when nothing changed).
-need_tree "$LINUX"
-echo "=== headers_install ($LINUX -> $HDR)"
-make -s -C "$LINUX" O="$HDR" ARCH=i386 headers_install >"$LOG/headers.log" 2>&1 ||
-	die "headers_install failed in $LINUX" "see $LOG/headers.log"
-[[ -f $KHDR/linux/lguest_launcher.h ]] ||
-	die "$LINUX has no include/uapi/linux/lguest_launcher.h" \
-		"the series must add the lguest ABI header; scripts/apply.sh brings the tree in line"
+build_launcher "$LOG"
 
 # The loader tests use a real kernel; build it if no other test has.
 if [[ ! -f $VMLINUX || ! -f $BZIMAGE ]]; then

@@ -1,0 +1,59 @@
+#!/bin/bash
+# lguest end to end: a patched kernel boots under QEMU with 2 CPUs as the
+# host and runs the same bzImage as guests with tools/lguest/lguest (see
+# tests/guest/lguest-host.sh for the guests and what is checked: the smoke
+# suite of tests/guest/smoke.c in a 64 MB guest with its 1 s sleep timed
+# on the host, a 512 MB guest, a guest panic, a killed Launcher, a guest
+# after each, and rmmod for a modular host). The host and every guest
+# console must be free of WARNING, BUG, Oops and Call Trace.
+#
+# usage: tests/40-lguest.sh [--out DIR] [VARIANT...]   (default: nopae pae)
+#
+# The nopae kernels have CONFIG_LGUEST=y, the pae ones CONFIG_LGUEST=m
+# (loaded with insmod): configs/lguest.config and configs/lguest-y.config.
+# --out DIR: use the kernel already built in DIR (for one VARIANT)
+# instead of building build/out-VARIANT.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+kout=''
+if [[ ${1:-} == --out ]]; then
+	kout=$(cd "${2:?--out needs a directory}" && pwd)
+	shift 2
+fi
+variants=("$@")
+[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
+smp=2
+out=$TEST_LOGS/lguest
+mkdir -p "$out"
+
+build_launcher "$out"
+echo "=== smoke suite (tests/guest/smoke.c)"
+gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
+	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
+"$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
+	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
+
+status=0
+for v in "${variants[@]}"; do
+	k=${kout:-$BUILD/out-$v}
+	if [[ -z $kout ]]; then
+		echo "=== $v: build"
+		"$TOP/scripts/build-kernel.sh" "$v"
+	fi
+	mk_host_initramfs "$out/host-$v.cpio.gz" "$k" "$TOP/tests/guest/lguest-host.sh" \
+		"$out/guest.cpio.gz"
+	echo "=== $v: host with $smp CPUs and 1 GB, guests of 64 and 512 MB"
+	rc=0
+	"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
+		--initrd "$out/host-$v.cpio.gz" --log "$out/$v.log" --smp "$smp" \
+		--mem 1024 --timeout 1200 || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		echo "=== $v: PASS"
+	else
+		echo "=== $v: FAIL (qemu-run.sh exit $rc, console in $out/$v.log)"
+		status=1
+	fi
+done
+exit "$status"

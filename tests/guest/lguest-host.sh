@@ -1,0 +1,116 @@
+#!/bin/sh
+# /etc/test-init of the lguest host in tests/40-lguest.sh (busybox sh):
+# runs guests with /lguest and checks how each one ends.
+#   1. a 64 MB guest runs the smoke suite; its 1 s sleep is timed here
+#   2. a 512 MB guest boots and sees its memory
+#   3. a guest that panics: the Launcher exits 2 and prints the reason
+#   4. a guest right after the panic
+#   5. the Launcher killed with SIGKILL while its guest runs
+#   6. a guest right after the kill
+#   7. with lg.ko, rmmod works: nothing holds the module any more
+# The guests' consoles are copied to this console (so a WARNING or BUG in
+# a guest fails the run too), the panicking guest's with its panic lines
+# renamed, since they are expected there.
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+GUEST="/guest-bzImage"
+fails=0
+
+fail() {
+	echo "host: FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# stamp: prefix each line with the host's uptime in seconds.
+stamp() {
+	while IFS= read -r line; do
+		read -r up _ </proc/uptime
+		echo "$up $line"
+	done
+}
+
+# launch NAME MEM [ARGS...]: run a guest to its end, its console (stdout
+# and stderr of the Launcher, time-stamped) in /tmp/NAME.log and on this
+# console; the Launcher's exit status in /tmp/NAME.rc.
+launch() {
+	name=$1 mem=$2
+	shift 2
+	echo "host: guest $name: lguest --initrd=/guest.cpio.gz $mem $GUEST $*"
+	{
+		/lguest --initrd=/guest.cpio.gz "$mem" "$GUEST" "$@" </dev/null 2>&1
+		echo "$?" >"/tmp/$name.rc"
+	} | stamp | tee "/tmp/$name.log"
+	echo "host: guest $name: Launcher exit status $(cat "/tmp/$name.rc")"
+}
+
+# expect NAME STATUS: the Launcher of NAME exited STATUS, and for status
+# 0 the guest said PASS.
+expect() {
+	rc=$(cat "/tmp/$1.rc")
+	if [ "$rc" != "$2" ]; then
+		fail "guest $1: Launcher exit status $rc, want $2"
+	elif [ "$2" = 0 ] && ! grep -q 'LGUEST-GUEST: PASS' "/tmp/$1.log"; then
+		fail "guest $1: no 'LGUEST-GUEST: PASS'"
+	fi
+}
+
+echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
+if [ -f /lg.ko ]; then
+	insmod /lg.ko || result FAIL "insmod lg.ko"
+fi
+[ -c /dev/lguest ] || result FAIL "no /dev/lguest"
+
+launch smoke 64 lgtest=smoke
+expect smoke 0
+grep -q 'smoke: 6 passed, 0 failed' /tmp/smoke.log || fail "smoke suite"
+slept=$(awk '/SLEEP-START/ { a = $1 } /SLEEP-END/ { b = $1 }
+	END { if (a && b) printf "%.2f", b - a }' /tmp/smoke.log)
+echo "host: the guest's 'sleep 1' took ${slept:-?} s of host time"
+if [ -z "$slept" ] || ! awk -v s="$slept" 'BEGIN { exit !(s >= 0.9 && s <= 2.5) }'; then
+	fail "guest sleep 1 took ${slept:-?} s of host time, want 0.9-2.5"
+fi
+
+launch big 512 lgtest=boot lgmem=512
+expect big 0
+
+echo "host: guest panic: expected panic lines renamed 'guest-panic'"
+{
+	/lguest --initrd=/guest.cpio.gz 64 "$GUEST" rdinit=/no-init init=/no-init </dev/null 2>&1
+	echo "$?" >/tmp/panic.rc
+} | sed -e 's/Kernel panic/guest-panic/' -e 's/Call Trace:/guest-panic trace:/' |
+expect panic 2
+grep -q '^lguest: guest died: guest panic: .*Requested init /no-init failed' /tmp/panic.log ||
+	fail "guest panic: no 'lguest: guest died: guest panic: ...' with the reason from the Launcher"
+
+launch after-panic 64 lgtest=boot
+expect after-panic 0
+
+echo "host: guest killed: SIGKILL to its Launcher"
+/lguest --initrd=/guest.cpio.gz 64 "$GUEST" lgtest=wait </dev/null >/tmp/kill.log 2>&1 &
+pid=$!
+i=0
+while ! grep -q GUEST-WAITING /tmp/kill.log && [ $i -lt 300 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+cat /tmp/kill.log
+if grep -q GUEST-WAITING /tmp/kill.log; then
+	kill -KILL "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 137 ] || fail "killed Launcher: exit status $rc, want 137"
+else
+	fail "killed Launcher: the guest never said GUEST-WAITING"
+	kill -KILL "$pid"
+fi
+
+launch after-kill 64 lgtest=boot
+expect after-kill 0
+
+if [ -f /lg.ko ]; then
+	rmmod lg || fail "rmmod lg: the module is still in use"
+fi
+dmesg | grep -i lguest | tail -n 20
+[ $fails = 0 ] && result PASS
+result FAIL "$fails check(s) failed"

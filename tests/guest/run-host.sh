@@ -1,0 +1,20 @@
+#!/bin/sh
+# /etc/test-init of the host that scripts/run.sh boots (busybox sh): load
+# lg.ko if the host is modular, run one guest with the Launcher on this
+# console, report how it ended and power the host off. The guest's memory
+# and command line come from the host's command line (lgrun.mem=MB,
+# lgrun.args=A,B,C with commas for spaces).
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
+mem=$(cmdline_opt lgrun.mem 128)
+args=$(cmdline_opt lgrun.args '' | tr , ' ')
+echo "host: $(uname -srm) with $(grep -c ^processor /proc/cpuinfo) CPUs; starting a $mem MB guest:"
+echo "host:   lguest --initrd=/guest.cpio.gz $mem /guest-bzImage $args"
+# shellcheck disable=SC2086 # args are words
+/lguest --initrd=/guest.cpio.gz "$mem" /guest-bzImage $args
+rc=$?
+echo "host: the Launcher exited with status $rc"
+[ $rc = 0 ] && result PASS
+result FAIL "Launcher exit status $rc"

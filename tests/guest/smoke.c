@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The smoke suite run inside an lguest guest (tests/40-lguest.sh): the
+ * things every userspace program relies on, each checked for its result.
+ *
+ *   smoke [TEST...]     (default: all; names below)
+ *
+ * Prints "smoke: NAME ok" or "smoke: NAME FAILED: why" per test and exits
+ * 0 only when all passed. Built static for i386 with SSE2.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Shared with the children that run the tests, for their failure reason. */
+#define WHY_LEN 256
+static char *why;
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Run fn in a child and return its exit status as a test result. */
+static int in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(fn() ? 1 : 0);
+	if (waitpid(pid, &status, 0) != pid)
+		return fail("waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (!why[0])	/* else the child said why */
+		fail("child status %#x", status);
+	return -1;
+}
+
+/* fork, exec and wait for many processes, each with its own exit code. */
+#define NPROC 200
+static int test_fork_exec(void)
+{
+	pid_t pids[NPROC];
+	int i, status;
+
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return fail("fork %d: %s", i, strerror(errno));
+		if (pids[i] == 0) {
+			char code[16];
+
+			snprintf(code, sizeof(code), "exit %d", i % 256);
+			execl("/bin/sh", "sh", "-c", code, (char *)NULL);
+			_exit(255);
+		}
+	}
+	for (i = 0; i < NPROC; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i])
+			return fail("waitpid %d: %s", i, strerror(errno));
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != i % 256)
+			return fail("child %d: status %#x, want exit %d",
+				    i, status, i % 256);
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t usr1_count, usr2_count;
+static sigjmp_buf recover;
+static volatile void *fault_addr;
+
+static void on_usr1(int sig) { usr1_count++; }
+static void on_usr2(int sig) { usr2_count++; }
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	fault_addr = si->si_addr;
+	siglongjmp(recover, sig);
+}
+
+static int catch_fault(int sig, void (*fn)(void *), void *arg)
+{
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };
+	int got;
+
+	sigaction(sig, &sa, NULL);
+	got = sigsetjmp(recover, 1);
+	if (!got)
+		fn(arg);
+	signal(sig, SIG_DFL);
+	return got;
+}
+
+static void write_to(void *p) { *(volatile int *)p = 1; }
+static void divide_by(void *p)
+{
+	unsigned int lo = 1000, hi = 0;
+
+	/* A real divl: the compiler turns 1 / x into a comparison. */
+	__asm__ volatile("divl %2" : "+a" (lo), "+d" (hi) : "rm" (*(int *)p));
+	*(int *)p = lo;
+}
+
+/*
+ * Signals: to self, between processes (a ping-pong of 100 round trips
+ * through sigsuspend), and the ones the kernel raises for a page fault
+ * and a divide error, recovered from.
+ */
+static int test_signals(void)
+{
+	sigset_t block, old;
+	pid_t parent = getpid(), child;
+	int i, status, zero = 0;
+
+	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
+	raise(SIGUSR1);
+	kill(getpid(), SIGUSR1);
+	if (usr1_count != 2)
+		return fail("SIGUSR1 to self: handled %d times, want 2",
+			    (int)usr1_count);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	usr1_count = 0;
+	child = fork();
+	if (child < 0)
+		return fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		for (i = 0; i < 100; i++) {
+			kill(parent, SIGUSR2);
+			while (usr1_count == i)
+				sigsuspend(&old);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 100; i++) {
+		while (usr2_count == i)
+			sigsuspend(&old);
+		kill(child, SIGUSR1);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (waitpid(child, &status, 0) != child || status)
+		return fail("ping-pong child status %#x", status);
+	if (usr2_count != 100)
+		return fail("ping-pong: %d signals, want 100", (int)usr2_count);
+
+	if (catch_fault(SIGSEGV, write_to, (void *)16) != SIGSEGV)
+		return fail("write to address 16: no SIGSEGV");
+	if (fault_addr != (void *)16)
+		return fail("SIGSEGV si_addr %p, want 0x10", fault_addr);
+	if (catch_fault(SIGFPE, divide_by, &zero) != SIGFPE)
+		return fail("division by zero: no SIGFPE");
+	return 0;
+}
+
+/*
+ * x87 and SSE state across context switches: two processes run the same
+ * floating point recurrences from different seeds, yielding to each other
+ * all the time; each result must be bit for bit the one computed before
+ * forking, with nobody else running.
+ */
+typedef float v4sf __attribute__((vector_size(16)));
+
+struct fpu_result {
+	long double x87;
+	v4sf sse;
+};
+
+static void fpu_work(double seed, int yield, struct fpu_result *r)
+{
+	volatile long double x = seed;
+	v4sf v = { seed, seed / 2, seed / 3, seed / 5 };
+	v4sf k = { 1.0001f, 0.9999f, 1.00007f, 0.99993f };
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		x = x * 1.0000001L + 0.5L / (x + 1.0L);
+		v = v * k + (v4sf){ 0.25f, 0.125f, 0.0625f, 0.03125f };
+		__asm__ volatile("" : "+x" (v));
+		if (yield && i % 64 == 0)
+			sched_yield();
+	}
+	r->x87 = x;
+	r->sse = v;
+}
+
+static int test_fpu(void)
+{
+	struct fpu_result want[2], *got;
+	int i, status, bad = 0;
+	pid_t pids[2];
+
+	got = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (got == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < 2; i++)
+		fpu_work(1.5 + i * 7.25, 0, &want[i]);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return fail("fork: %s", strerror(errno));
+		if (pids[i] == 0) {
+			fpu_work(1.5 + i * 7.25, 1, &got[i]);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i] || status)
+			bad = fail("FPU child %d status %#x", i, status);
+		else if (memcmp(&want[i].x87, &got[i].x87, 10) ||
+			 memcmp(&want[i].sse, &got[i].sse, sizeof(v4sf)))
+			bad = fail("FPU child %d: x87/SSE result differs", i);
+	}
+	munmap(got, 4096);
+	return bad;
+}
+
+/*
+ * Memory: anonymous mappings filled and read back, copy-on-write after
+ * fork in both directions, a shared mapping seen by both, and munmap
+ * really unmapping.
+ */
+#define MAP_BYTES (8 << 20)
+static int test_memory(void)
+{
+	uint32_t *p, *shared;
+	size_t i, n = MAP_BYTES / sizeof(*p);
+	int status;
+	pid_t child;
+
+	p = mmap(NULL, MAP_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || shared == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		p[i] = i * 2654435761u;
+
+	child = fork();
+	if (child < 0)
+		return fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		for (i = 0; i < n; i++)
+			if (p[i] != i * 2654435761u)
+				_exit(2);
+		for (i = 0; i < n; i += 1024)
+			p[i] = ~p[i];
+		for (i = 0; i < n; i += 1024)
+			if (p[i] != ~(uint32_t)(i * 2654435761u))
+				_exit(3);
+		shared[0] = 0xc0ffee;
+		_exit(0);
+	}
+	if (waitpid(child, &status, 0) != child)
+		return fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("copy-on-write child: status %#x", status);
+	for (i = 0; i < n; i++)
+		if (p[i] != i * 2654435761u)
+			return fail("parent page changed by the child at %zu", i);
+	if (shared[0] != 0xc0ffee)
+		return fail("shared mapping: child's write not seen");
+
+	/* The parent writes now: the child's view must not change. */
+	child = fork();
+	if (child == 0) {
+		while (shared[1] != 1)
+			sched_yield();
+		for (i = 0; i < n; i += 512)
+			if (p[i] != i * 2654435761u)
+				_exit(4);
+		_exit(0);
+	}
+	for (i = 0; i < n; i += 512)
+		p[i] = 0;
+	shared[1] = 1;
+	if (waitpid(child, &status, 0) != child || status)
+		return fail("copy-on-write (parent writes): child status %#x",
+			    status);
+
+	if (munmap(p, MAP_BYTES))
+		return fail("munmap: %s", strerror(errno));
+	if (catch_fault(SIGSEGV, write_to, p + n / 2) != SIGSEGV)
+		return fail("write after munmap: no SIGSEGV");
+	munmap(shared, 4096);
+	return 0;
+}
+
+/* /proc/cpuinfo reads and names a CPU with the FPU the guest uses. */
+static int test_cpuinfo(void)
+{
+	char buf[8192];
+	ssize_t len;
+	int fd = open("/proc/cpuinfo", O_RDONLY);
+
+	if (fd < 0)
+		return fail("open /proc/cpuinfo: %s", strerror(errno));
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return fail("read /proc/cpuinfo: %zd", len);
+	buf[len] = '\0';
+	if (!strstr(buf, "processor\t: 0"))
+		return fail("/proc/cpuinfo has no processor 0");
+	if (!strstr(buf, " fpu ") || !strstr(buf, " sse2"))
+		return fail("/proc/cpuinfo flags lack fpu or sse2");
+	return 0;
+}
+
+/* One second of sleep is about one second of this kernel's clock. */
+static int test_sleep(void)
+{
+	struct timespec a, b;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	sleep(1);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("smoke: sleep 1 took %.3f s of guest time\n", s);
+	if (s < 1.0 || s > 1.5)
+		return fail("sleep 1 took %.3f s", s);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} tests[] = {
+	{ "fork-exec", test_fork_exec },
+	{ "signals", test_signals },
+	{ "fpu", test_fpu },
+	{ "memory", test_memory },
+	{ "cpuinfo", test_cpuinfo },
+	{ "sleep", test_sleep },
+};
+
+int main(int argc, char **argv)
+{
+	int i, j, failed = 0, ran = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	why = mmap(NULL, WHY_LEN, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (why == MAP_FAILED) {
+		perror("smoke: mmap");
+		return 2;
+	}
+	for (i = 0; i < (int)(sizeof(tests) / sizeof(tests[0])); i++) {
+		if (argc > 1) {
+			for (j = 1; j < argc; j++)
+				if (!strcmp(argv[j], tests[i].name))
+					break;
+			if (j == argc)
+				continue;
+		}
+		ran++;
+		why[0] = '\0';
+		if (in_child(tests[i].fn) == 0) {
+			printf("smoke: %s ok\n", tests[i].name);
+		} else {
+			printf("smoke: %s FAILED: %s\n", tests[i].name, why);
+			failed++;
+		}
+	}
+	if (!ran) {
+		fprintf(stderr, "smoke: no test named %s\n", argv[1]);
+		return 2;
+	}
+	printf("smoke: %d passed, %d failed\n", ran - failed, failed);
+	return failed ? 1 : 0;
+}
