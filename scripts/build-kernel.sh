@@ -12,7 +12,8 @@
 #
 # The config is `make ARCH=i386 tinyconfig`, then configs/base.config,
 # configs/{nopae,pae}.config and, for patched variants, configs/lguest.config
-# (if present) merged with merge_config.sh -m, then `make olddefconfig`.
+# (and for nopae configs/lguest-y.config: the host built in, where pae has
+# lg.ko) merged with merge_config.sh -m, then `make olddefconfig`.
 # It is regenerated only when a fragment is newer than .config or the
 # tree's HEAD changed, and every symbol the fragments set must come out
 # as set (base variants may lack symbols their Kconfig does not know).
@@ -56,7 +57,10 @@ out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
 fragments=("$CONFIGS/base.config" "$CONFIGS/${variant#base-}.config")
 case $variant in
 base-*) allow_unknown=1 ;;
-*) [[ ! -f $CONFIGS/lguest.config ]] || fragments+=("$CONFIGS/lguest.config") ;;
+*)
+	fragments+=("$CONFIGS/lguest.config")
+	[[ $variant != nopae ]] || fragments+=("$CONFIGS/lguest-y.config")
+	;;
 esac
 for f in "${fragments[@]}"; do
 	[[ -f $f ]] || die "config fragment $f is missing" "restore it from git: git checkout -- ${f#"$TOP"/}"

@@ -79,6 +79,7 @@ echo "host: guest panic: expected panic lines renamed 'guest-panic'"
 	/lguest --initrd=/guest.cpio.gz 64 "$GUEST" rdinit=/no-init init=/no-init </dev/null 2>&1
 	echo "$?" >/tmp/panic.rc
 } | sed -e 's/Kernel panic/guest-panic/' -e 's/Call Trace:/guest-panic trace:/' |
+	tee /tmp/panic.log
 expect panic 2
 grep -q '^lguest: guest died: guest panic: .*Requested init /no-init failed' /tmp/panic.log ||
 	fail "guest panic: no 'lguest: guest died: guest panic: ...' with the reason from the Launcher"
