@@ -98,9 +98,9 @@ launcher_subject() { head -n 1 "$LAUNCHER_MSG"; }
 
 # launcher_commit REPO PARENT: make (in the kernel git repository REPO)
 # the Launcher commit on top of PARENT and print its hash. Its author
-# comes from the message's Signed-off-by, and both dates from the last
-# workspace commit that touched tools/lguest or the message, so the same
-# inputs always give the same commit.
+# comes from the message's Signed-off-by and both dates from PARENT's
+# author date, so the same inputs always give the same commit (and
+# committing tools/lguest here does not change the patch's Date).
 launcher_commit() {
 	local repo=$1 parent=$2 f mode idx who name email date
 	idx=$(mktemp)
@@ -115,8 +115,7 @@ launcher_commit() {
 	who=$(sed -n 's/^Signed-off-by: //p' "$LAUNCHER_MSG" | head -n 1)
 	name=${who% <*} email=${who##*<}
 	email=${email%>}
-	date=$(git -C "$TOP" log -1 --format=%aD -- tools/lguest "$LAUNCHER_MSG")
-	date=${date:-@0 +0000}
+	date=$(git -C "$repo" log -1 --format=%aD "$parent")
 	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$date \
 		GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
 		git -C "$repo" commit-tree -p "$parent" -F "$LAUNCHER_MSG" \

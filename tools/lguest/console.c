@@ -172,7 +172,8 @@ struct device *console_create(int in_fd, int out_fd)
 	con->dev.reset = console_reset;
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
-	con->wake[0] = con->wake[1] = -1;
+	con->wake[0] = -1;
+	con->wake[1] = -1;
 	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
 	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
 		      receive_notify);

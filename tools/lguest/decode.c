@@ -146,31 +146,36 @@ int decode_mmio(const uint8_t *insn, size_t avail, struct mmio_insn *m)
 	switch (op) {
 	case 0x88:			/* mov r/m8, r8 */
 	case 0x8a:			/* mov r8, r/m8 */
-		m->size = m->reg_size = 1;
+		m->size = 1;
+		m->reg_size = 1;
 		m->reg8 = true;
 		m->write = op == 0x88;
 		break;
 	case 0x89:			/* mov r/m, r */
 	case 0x8b:			/* mov r, r/m */
-		m->size = m->reg_size = opsize;
+		m->size = opsize;
+		m->reg_size = opsize;
 		m->write = op == 0x89;
 		break;
 	case 0xc6:			/* mov r/m8, imm8 */
 	case 0xc7:			/* mov r/m, imm16/32 */
-		m->size = immsize = op == 0xc6 ? 1 : opsize;
+		immsize = op == 0xc6 ? 1 : opsize;
+		m->size = immsize;
 		m->write = true;
 		m->has_imm = true;
 		break;
 	case 0xa0:			/* mov al, moffs8 */
 	case 0xa2:			/* mov moffs8, al */
-		m->size = m->reg_size = 1;
+		m->size = 1;
+		m->reg_size = 1;
 		m->reg8 = true;
 		m->write = op == 0xa2;
 		moffs = true;
 		break;
 	case 0xa1:			/* mov eax, moffs */
 	case 0xa3:			/* mov moffs, eax */
-		m->size = m->reg_size = opsize;
+		m->size = opsize;
+		m->reg_size = opsize;
 		m->write = op == 0xa3;
 		moffs = true;
 		break;

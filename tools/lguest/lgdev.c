@@ -73,10 +73,16 @@ int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
 {
 	uint32_t req[] = { LHREQ_INITIALIZE, base, mem_pages, start,
 			   mmio_pages };
+	char what[128];
+	int err;
 
 	if (request(req, ARRAY_SIZE(req))) {
-		errorf("the host refused the guest (LHREQ_INITIALIZE: base 0x%x, %u pages, start 0x%x, mmio up to page %u): %s (see the host's kernel log: dmesg)",
-		       base, mem_pages, start, mmio_pages, strerror(errno));
+		err = errno;
+		snprintf(what, sizeof(what),
+			 "LHREQ_INITIALIZE: base 0x%x, %u pages, start 0x%x, mmio up to page %u",
+			 base, mem_pages, start, mmio_pages);
+		errorf("the host refused the guest (%s): %s (see the host's kernel log: dmesg)",
+		       what, strerror(err));
 		return -1;
 	}
 	return 0;

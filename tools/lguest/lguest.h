@@ -30,6 +30,18 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The kernel's attribute macros, which a userspace program does not get
+ * from the exported headers (tools/include/linux/compiler-gcc.h has the
+ * same ones for the kernel's other tools).
+ */
+#ifndef __printf
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#endif
+#ifndef __noreturn
+#define __noreturn	__attribute__((noreturn))
+#endif
+
 #define PAGE_SIZE	4096u
 
 /* Exit statuses, as documented in --help and Documentation/launcher.md. */
@@ -44,10 +56,9 @@ enum {
 extern bool verbose;
 extern bool errors_quiet;
 extern char last_error[512];
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void fatal(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+__printf(1, 2) void errorf(const char *fmt, ...);
+__printf(1, 2) void vmsg(const char *fmt, ...);
+__printf(2, 3) void __noreturn fatal(int status, const char *fmt, ...);
 void vdump(const char *what, const uint8_t *bytes, size_t len);
 
 /* options.c */
@@ -61,7 +72,7 @@ struct config {
 	const char *kernel;
 	/* The kernel arguments the user gave, in order. */
 	int nargs;
-	char **args;
+	const char *const *args;
 };
 
 enum parse_result { PARSE_RUN, PARSE_HELP, PARSE_ERROR };
@@ -103,7 +114,8 @@ int load_kernel_file(const char *path, struct boot_info *bi);
 int load_kernel_image(const char *path, const uint8_t *img, size_t len,
 		      struct boot_info *bi);
 int load_initrd(const char *path, struct boot_info *bi);
-int build_cmdline(char *buf, size_t size, int nargs, char **args);
+int build_cmdline(char *buf, size_t size, int nargs,
+		  const char *const *args);
 int setup_boot_params(const struct boot_info *bi, const char *cmdline);
 int boot_setup(const struct config *cfg, struct boot_info *bi);
 
@@ -250,8 +262,7 @@ bool virtio_running(const struct device *dev);
 int vq_pop(struct virtqueue *vq, struct vq_elem *e);
 void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
 void vq_interrupt(struct virtqueue *vq);
-void device_error(struct device *dev, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+__printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
 
 /* console.c */
 struct device *console_create(int in_fd, int out_fd);

@@ -10,6 +10,7 @@
  * line, the initrd and the RAM are, and hardware_subarch tells the kernel
  * that it runs under lguest.
  */
+#include <assert.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +33,11 @@ struct guest_memory guest_mem;
 #define BOOT_PROTOCOL	0x020f	/* the boot protocol version we speak */
 #define LOADER_UNKNOWN	0xff	/* type_of_loader: not a registered one */
 
-_Static_assert(sizeof(struct boot_params) <= CMDLINE_ADDR,
-	       "boot_params must end before the command line");
+/* What to do about a kernel or an initrd that does not fit in RAM */
+static const char larger_mem[] = "pass a larger MEM_MB";
+
+static_assert(sizeof(struct boot_params) <= CMDLINE_ADDR,
+	      "boot_params must end before the command line");
 
 int guest_memory_map(unsigned int mem_mb)
 {
@@ -139,19 +143,21 @@ static int check_segment(const char *what, const Elf32_Phdr *ph, size_t len,
 
 	if (ph->p_filesz > ph->p_memsz ||
 	    (uint64_t)ph->p_offset + ph->p_filesz > len) {
-		errorf("%s is damaged: a segment lies outside the file (truncated download or build?)",
+		errorf("%s is damaged: a segment lies outside the file (truncated copy or build?)",
 		       what);
 		return -1;
 	}
 	if (ph->p_paddr < LOW_RESERVED_END) {
-		errorf("%s loads at 0x%x, over the boot parameters at 0-0x%x: pass a kernel built for a physical start of 1 MiB or more",
-		       what, ph->p_paddr, LOW_RESERVED_END - 1);
+		errorf("%s loads at 0x%x, over the boot parameters at 0-0x%x: %s",
+		       what, ph->p_paddr, LOW_RESERVED_END - 1,
+		       "pass a kernel built for a physical start of 1 MiB or more");
 		return -1;
 	}
 	if (end > guest_mem.size) {
-		errorf("the kernel does not fit in RAM: %s needs memory up to %llu MiB (0x%llx), MEM_MB is %u: pass a larger MEM_MB",
+		errorf("%s does not fit in RAM: it needs %llu MiB (up to 0x%llx), MEM_MB is %u: %s",
 		       what, (unsigned long long)(end + MiB - 1) / MiB,
-		       (unsigned long long)end, guest_mem.size / MiB);
+		       (unsigned long long)end, guest_mem.size / MiB,
+		       larger_mem);
 		return -1;
 	}
 	if (ph->p_paddr < *lo)
@@ -164,23 +170,25 @@ static int check_segment(const char *what, const Elf32_Phdr *ph, size_t len,
 static int check_elf_header(const char *what, const Elf32_Ehdr *eh,
 			    size_t len)
 {
+	static const char want_i386[] =
+		"lguest runs 32-bit x86 guests; build the kernel with ARCH=i386";
+
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
 		errorf("%s is not an ELF file", what);
 		return -1;
 	}
 	if (eh->e_ident[EI_CLASS] == ELFCLASS64) {
-		errorf("%s is a 64-bit ELF file: lguest runs 32-bit guests; build the kernel with ARCH=i386",
-		       what);
+		errorf("%s is a 64-bit ELF file: %s", what, want_i386);
 		return -1;
 	}
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_386) {
-		errorf("%s is not a 32-bit x86 ELF file (class %u, machine %u): lguest runs 32-bit x86 guests; build the kernel with ARCH=i386",
-		       what, eh->e_ident[EI_CLASS], eh->e_machine);
+		errorf("%s is not a 32-bit x86 ELF file (class %u, machine %u): %s",
+		       what, eh->e_ident[EI_CLASS], eh->e_machine, want_i386);
 		return -1;
 	}
 	if (eh->e_type != ET_EXEC) {
-		errorf("%s is not an executable (ELF type %u): pass vmlinux, not an object file or module",
+		errorf("%s is not an executable (ELF type %u): pass vmlinux, not a .o or .ko file",
 		       what, eh->e_type);
 		return -1;
 	}
@@ -217,9 +225,10 @@ static int load_elf(const char *what, const uint8_t *img, size_t len,
 		return -1;
 	}
 	if (eh->e_entry < lo || eh->e_entry >= hi) {
-		errorf("%s has its entry point at 0x%x, outside the loaded kernel (0x%llx-0x%llx): pass a kernel whose entry is a physical address",
+		errorf("%s has its entry point at 0x%x, outside the kernel (0x%llx-0x%llx): %s",
 		       what, eh->e_entry, (unsigned long long)lo,
-		       (unsigned long long)hi);
+		       (unsigned long long)hi,
+		       "pass a kernel whose entry is a physical address");
 		return -1;
 	}
 	for (i = 0; i < eh->e_phnum; i++) {
@@ -279,7 +288,7 @@ static int gunzip(const char *what, const uint8_t *src, size_t srclen,
 			goto fail;
 		}
 		if (ret != Z_OK && ret != Z_BUF_ERROR) {
-			errorf("cannot decompress %s: %s (is the file damaged? pass the vmlinux instead)",
+			errorf("cannot decompress %s: %s (damaged file? pass the vmlinux instead)",
 			       what, zs.msg ? zs.msg : "zlib error");
 			goto fail;
 		}
@@ -338,9 +347,11 @@ static int load_bzimage(const char *path, const uint8_t *img, size_t len,
 	size_t elflen;
 	int ret;
 
+	/* 2.08 brought payload_offset and payload_length. */
 	if (h->version < 0x208) {
-		errorf("bzImage %s uses boot protocol %u.%02u, older than 2.08, which has no payload fields: pass the vmlinux instead",
-		       path, h->version >> 8, h->version & 0xff);
+		errorf("bzImage %s uses boot protocol %u.%02u, older than 2.08: %s",
+		       path, h->version >> 8, h->version & 0xff,
+		       "pass the vmlinux instead");
 		return -1;
 	}
 	if (pm + h->payload_offset + (uint64_t)h->payload_length > len ||
@@ -358,8 +369,9 @@ static int load_bzimage(const char *path, const uint8_t *img, size_t len,
 	if (!memcmp(payload, ELFMAG, SELFMAG))
 		return load_elf(what, payload, h->payload_length, bi);
 	if (payload[0] != 0x1f || payload[1] != 0x8b) {
-		errorf("bzImage %s has a %s-compressed payload; the Launcher reads gzip and uncompressed ones: rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux",
-		       path, compression_name(payload, h->payload_length));
+		errorf("bzImage %s has a %s-compressed payload; %s",
+		       path, compression_name(payload, h->payload_length),
+		       "the Launcher reads gzip and uncompressed ones: rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux");
 		return -1;
 	}
 	if (gunzip(what, payload, h->payload_length, &elf, &elflen))
@@ -383,8 +395,8 @@ int load_kernel_image(const char *path, const uint8_t *img, size_t len,
 		snprintf(what, sizeof(what), "kernel %s", path);
 		return load_elf(what, img, len, bi);
 	}
-	errorf("kernel %s is neither a bzImage nor an ELF vmlinux: pass arch/x86/boot/bzImage or vmlinux from a 32-bit kernel build",
-	       path);
+	errorf("kernel %s is neither a bzImage nor an ELF vmlinux: %s", path,
+	       "pass arch/x86/boot/bzImage or vmlinux from a 32-bit kernel build");
 	return -1;
 }
 
@@ -430,9 +442,9 @@ int load_initrd(const char *path, struct boot_info *bi)
 	}
 	rounded = ((uint64_t)st.st_size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	if (rounded > guest_mem.size - bi->kernel_end) {
-		errorf("initrd %s (%llu KiB) does not fit in RAM above the kernel, which ends at %u KiB of %u: pass a larger MEM_MB",
+		errorf("initrd %s (%llu KiB) does not fit in RAM above the kernel, %u KiB free: %s",
 		       path, (unsigned long long)st.st_size / 1024,
-		       bi->kernel_end / 1024, guest_mem.size / 1024);
+		       (guest_mem.size - bi->kernel_end) / 1024, larger_mem);
 		close(fd);
 		return -1;
 	}
@@ -455,7 +467,7 @@ int load_initrd(const char *path, struct boot_info *bi)
 	return 0;
 }
 
-static bool has_arg(int nargs, char **args, const char *prefix)
+static bool has_arg(int nargs, const char *const *args, const char *prefix)
 {
 	int i;
 
@@ -468,14 +480,15 @@ static bool has_arg(int nargs, char **args, const char *prefix)
 /* Append to the command line; false if it no longer fits. */
 static bool append(char *buf, size_t size, size_t *pos, const char *s)
 {
-	size_t need = strlen(s) + (*pos ? 1 : 0);
+	size_t len = strlen(s);
+	size_t need = len + (*pos ? 1 : 0);
 
 	if (*pos + need >= size)
 		return false;
 	if (*pos)
 		buf[(*pos)++] = ' ';
-	strcpy(buf + *pos, s);
-	*pos += strlen(s);
+	memcpy(buf + *pos, s, len + 1);		/* and its NUL */
+	*pos += len;
 	return true;
 }
 
@@ -485,7 +498,8 @@ static bool append(char *buf, size_t size, size_t *pos, const char *s)
  * line (virtio_mmio.device=SIZE@ADDR:IRQ), so no device tree or ACPI is
  * needed.
  */
-int build_cmdline(char *buf, size_t size, int nargs, char **args)
+int build_cmdline(char *buf, size_t size, int nargs,
+		  const char *const *args)
 {
 	char dev[64];
 	size_t pos = 0;
@@ -507,8 +521,8 @@ int build_cmdline(char *buf, size_t size, int nargs, char **args)
 		ok = ok && append(buf, size, &pos, dev);
 	}
 	if (!ok) {
-		errorf("the kernel command line is longer than %zu bytes, the x86 limit: shorten the kernel arguments",
-		       size - 1);
+		errorf("the kernel command line is longer than %zu bytes, the x86 limit: %s",
+		       size - 1, "shorten the kernel arguments");
 		return -1;
 	}
 	return 0;
@@ -518,14 +532,16 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 {
 	struct boot_params *bp = guest_ptr(BOOT_PARAMS_ADDR, sizeof(*bp));
 	char *cl = guest_ptr(CMDLINE_ADDR, CMDLINE_MAX);
+	size_t len = strlen(cmdline);
 
-	if (!bp || !cl || strlen(cmdline) >= CMDLINE_MAX) {
+	if (!bp || !cl || len >= CMDLINE_MAX) {
 		errorf("internal error: no room for boot_params or the command line");
 		return -1;
 	}
 	memset(bp, 0, sizeof(*bp));
+	/* Zeroed first, so the copy ends in a NUL (len < CMDLINE_MAX). */
 	memset(cl, 0, CMDLINE_MAX);
-	strcpy(cl, cmdline);
+	memcpy(cl, cmdline, len);
 
 	/*
 	 * RAM below the legacy hole and RAM above 1 MiB, as on a PC: Linux

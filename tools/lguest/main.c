@@ -63,31 +63,32 @@ static void setup_signals(void)
  * arguments: /dev/lguest is close-on-exec, so the host drops the old
  * guest, and the new Launcher loads the kernel again.
  */
-static void __attribute__((noreturn)) restart(void)
+static void __noreturn restart_guest(void)
 {
 	vmsg("the guest asked for a restart: starting over");
 	term_restore();
 	execv("/proc/self/exe", saved_argv);
 	/* No /proc (a minimal host, say): find ourselves the usual way. */
 	execvp(saved_argv[0], saved_argv);
-	fatal(EXIT_INTERNAL, "cannot restart the guest: exec of /proc/self/exe and of %s failed: %s (is /proc mounted?)",
+	fatal(EXIT_INTERNAL,
+	      "cannot restart the guest: exec of /proc/self/exe and of %s failed: %s (is /proc mounted?)",
 	      saved_argv[0], strerror(errno));
 }
 
-static void __attribute__((noreturn)) guest_died(void)
+static void __noreturn guest_died(void)
 {
 	char reason[1024];
 	size_t len;
 
 	if (lgdev_death_reason(reason, sizeof(reason)) <= 0)
-		strcpy(reason, "no reason given by the host");
+		snprintf(reason, sizeof(reason), "no reason given by the host");
 	len = strlen(reason);
 	while (len && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
 		reason[--len] = '\0';
 	fatal(EXIT_GUEST, "guest died: %s", reason);
 }
 
-static void __attribute__((noreturn)) run_guest(void)
+static void __noreturn run_guest(void)
 {
 	struct lguest_pending p;
 	ssize_t n;
@@ -106,13 +107,14 @@ static void __attribute__((noreturn)) run_guest(void)
 			exit(EXIT_POWEROFF);
 		}
 		if (n > 0)
-			fatal(EXIT_INTERNAL, "the host returned %zd bytes for a pending record of %zu: rebuild the Launcher against the running kernel's <linux/lguest_launcher.h>",
+			fatal(EXIT_INTERNAL,
+			      "the host returned %zd bytes for a pending record of %zu: rebuild the Launcher against the running kernel's <linux/lguest_launcher.h>",
 			      n, sizeof(p));
 		switch (errno) {
 		case EINTR:
 			continue;
 		case ERESTART:
-			restart();
+			restart_guest();
 		case ENOENT:
 			guest_died();
 		default:

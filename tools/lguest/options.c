@@ -28,37 +28,40 @@ static const struct option long_options[] = {
 /* "+": stop at MEM_MB; ":": report a missing argument as ':' */
 static const char short_options[] = "+:vi:h";
 
+/* The first line of --help, and the reminder after a missing argument */
+#define USAGE	"usage: lguest [OPTIONS] MEM_MB KERNEL [KERNEL ARGS...]"
+
 void print_usage(FILE *f)
 {
 	fprintf(f,
-"usage: lguest [OPTIONS] MEM_MB KERNEL [KERNEL ARGS...]\n"
-"\n"
-"Run a 32-bit x86 Linux guest on the lguest hypervisor (/dev/lguest, from\n"
-"the lg module).\n"
-"\n"
-"  MEM_MB           guest RAM in MiB, from %u to %u\n"
-"  KERNEL           the guest kernel: a bzImage (gzip-compressed or\n"
-"                   uncompressed payload) or a 32-bit vmlinux ELF\n"
-"  KERNEL ARGS      the guest kernel command line; console=hvc0 and\n"
-"                   earlyprintk=serial,ttyS0,115200 are added unless you\n"
-"                   give console= or earlyprintk= yourself\n"
-"\n"
-"Options:\n"
-"  -i, --initrd=FILE  load FILE as the initial RAM disk\n"
-"  -v, --verbose      report what the guest does wrong (bad device\n"
-"                     accesses, instructions we cannot emulate)\n"
-"  -h, --help         show this help\n"
-"\n"
-"The guest console is this terminal (the virtio console, hvc0, plus an\n"
-"emulated serial port for early messages).  The terminal is put in raw\n"
-"mode, so Ctrl-C goes to the guest: press Ctrl-C three times within one\n"
-"second to stop the guest and the Launcher.\n"
-"\n"
-"Exit status:\n"
-"  0  the guest powered off\n"
-"  1  usage or setup error (bad option, missing file, no /dev/lguest...)\n"
-"  2  the guest died, crashed or was killed (signal, three Ctrl-C)\n"
-"  3  internal Launcher error\n",
+		USAGE "\n"
+		"\n"
+		"Run a 32-bit x86 Linux guest on the lguest hypervisor (/dev/lguest, from\n"
+		"the lg module).\n"
+		"\n"
+		"  MEM_MB           guest RAM in MiB, from %u to %u\n"
+		"  KERNEL           the guest kernel: a bzImage (gzip-compressed or\n"
+		"                   uncompressed payload) or a 32-bit vmlinux ELF\n"
+		"  KERNEL ARGS      the guest kernel command line; console=hvc0 and\n"
+		"                   earlyprintk=serial,ttyS0,115200 are added unless you\n"
+		"                   give console= or earlyprintk= yourself\n"
+		"\n"
+		"Options:\n"
+		"  -i, --initrd=FILE  load FILE as the initial RAM disk\n"
+		"  -v, --verbose      report what the guest does wrong (bad device\n"
+		"                     accesses, instructions we cannot emulate)\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"The guest console is this terminal (the virtio console, hvc0, plus an\n"
+		"emulated serial port for early messages).  The terminal is put in raw\n"
+		"mode, so Ctrl-C goes to the guest: press Ctrl-C three times within one\n"
+		"second to stop the guest and the Launcher.\n"
+		"\n"
+		"Exit status:\n"
+		"  0  the guest powered off\n"
+		"  1  usage or setup error (bad option, missing file, no /dev/lguest...)\n"
+		"  2  the guest died, crashed or was killed (signal, three Ctrl-C)\n"
+		"  3  internal Launcher error\n",
 		MEM_MB_MIN, MEM_MB_MAX);
 }
 
@@ -76,17 +79,17 @@ static int parse_mem(const char *s, unsigned int *mem_mb)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (s[0] < '0' || s[0] > '9' || *end || errno == ERANGE) {
-		errorf("MEM_MB '%s' is not a number: give the guest RAM in MiB, e.g. lguest 256 bzImage",
+		errorf("MEM_MB '%s' is not a number: give the RAM in MiB, e.g. lguest 256 bzImage",
 		       s);
 		return -1;
 	}
 	if (v < MEM_MB_MIN) {
-		errorf("MEM_MB %lu is too small: a guest kernel needs at least %u MiB to load and boot",
+		errorf("MEM_MB %lu is too small: a guest kernel needs at least %u MiB to boot",
 		       v, MEM_MB_MIN);
 		return -1;
 	}
 	if (v > MEM_MB_MAX) {
-		errorf("MEM_MB %lu is too large: at most %u MiB, as guest memory is one mapping in the 32-bit Launcher's address space",
+		errorf("MEM_MB %lu is too large: the 32-bit Launcher can map at most %u MiB",
 		       v, MEM_MB_MAX);
 		return -1;
 	}
@@ -144,14 +147,15 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 		}
 	}
 	if (argc - optind < 2) {
-		errorf("%s: usage: lguest [OPTIONS] MEM_MB KERNEL [KERNEL ARGS...] (see lguest --help)",
+		errorf("%s: " USAGE " (see lguest --help)",
 		       argc - optind ? "missing KERNEL" : "missing MEM_MB and KERNEL");
 		return PARSE_ERROR;
 	}
 	if (parse_mem(argv[optind], &cfg->mem_mb))
 		return PARSE_ERROR;
 	cfg->kernel = argv[optind + 1];
-	cfg->args = argv + optind + 2;
+	/* C does not convert char ** to const char *const * by itself. */
+	cfg->args = (const char *const *)argv + optind + 2;
 	cfg->nargs = argc - optind - 2;
 	return PARSE_RUN;
 }

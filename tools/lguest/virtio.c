@@ -144,11 +144,14 @@ static void reset_vq(struct virtqueue *vq)
 {
 	vq->num = 0;
 	vq->ready = false;
-	vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
+	vq->desc_gpa = 0;
+	vq->avail_gpa = 0;
+	vq->used_gpa = 0;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
-	vq->last_avail = vq->used_idx = 0;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
 }
 
 static void reset_device(struct device *dev)
@@ -156,7 +159,8 @@ static void reset_device(struct device *dev)
 	unsigned int i;
 
 	dev->driver_features = 0;
-	dev->features_sel = dev->driver_features_sel = 0;
+	dev->features_sel = 0;
+	dev->driver_features_sel = 0;
 	dev->queue_sel = 0;
 	dev->status = 0;
 	dev->isr = 0;
@@ -195,7 +199,8 @@ static void enable_vq(struct device *dev, struct virtqueue *vq)
 	vq->avail = guest_ptr(vq->avail_gpa, 6 + 2ull * n);
 	vq->used = guest_ptr(vq->used_gpa, 6 + 8ull * n);
 	if (!vq->desc || !vq->avail || !vq->used) {
-		device_error(dev, "queue %s: ring outside guest RAM (desc 0x%llx, driver 0x%llx, device 0x%llx)",
+		device_error(dev,
+			     "queue %s: ring outside guest RAM (desc 0x%llx, driver 0x%llx, device 0x%llx)",
 			     vq->name, (unsigned long long)vq->desc_gpa,
 			     (unsigned long long)vq->avail_gpa,
 			     (unsigned long long)vq->used_gpa);
@@ -204,7 +209,8 @@ static void enable_vq(struct device *dev, struct virtqueue *vq)
 		vq->used = NULL;
 		return;
 	}
-	vq->last_avail = vq->used_idx = 0;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
 	vq->ready = true;
 }
 
@@ -450,7 +456,8 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 	if (avail_idx == vq->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
-		device_error(dev, "queue %s: available index jumped from %u to %u, past the queue size %u",
+		device_error(dev,
+			     "queue %s: available index jumped from %u to %u, past the queue size %u",
 			     vq->name, vq->last_avail, avail_idx, vq->num);
 		return -1;
 	}
@@ -462,8 +469,10 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 		return -1;
 	}
 	e->head = head;
-	e->nout = e->nin = 0;
-	e->out_len = e->in_len = 0;
+	e->nout = 0;
+	e->nin = 0;
+	e->out_len = 0;
+	e->in_len = 0;
 	i = head;
 	for (;;) {
 		struct vq_iov *iov;
@@ -483,9 +492,9 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 		}
 		p = guest_ptr(d.addr, d.len);
 		if (!p) {
-			device_error(dev, "queue %s: descriptor %u points outside RAM (0x%llx, %u bytes)",
-				     vq->name, i, (unsigned long long)d.addr,
-				     d.len);
+			device_error(dev,
+				     "queue %s: descriptor %u points outside RAM (0x%llx, %u bytes)",
+				     vq->name, i, (unsigned long long)d.addr, d.len);
 			return -1;
 		}
 		if (d.flags & VRING_DESC_F_WRITE) {
@@ -495,7 +504,8 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 			e->in_len += d.len;
 		} else {
 			if (e->nin) {
-				device_error(dev, "queue %s: readable descriptor %u after a writable one",
+				device_error(dev,
+					     "queue %s: readable descriptor %u after a writable one",
 					     vq->name, i);
 				return -1;
 			}

@@ -39,7 +39,7 @@ static unsigned int step;
 static unsigned int irqs;
 static int fails;
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static __printf(1, 2) void fail(const char *fmt, ...);
 
 static void fail(const char *fmt, ...)
 {
@@ -165,9 +165,12 @@ struct op {
 #define BUFS		0x300000u
 #define QSIZE		8
 
+/* Part 0 (descriptors), 1 (driver area) or 2 (device area) of queue q */
+#define RING(q, part)	(RINGS + (q) * 0x10000 + (part) * 0x1000)
+
 static uint32_t ring(unsigned int q, unsigned int part)
 {
-	return RINGS + q * 0x10000 + part * 0x1000;
+	return RING(q, part);
 }
 
 static void *gp(uint32_t gpa)
@@ -240,21 +243,32 @@ static const struct op console_ops[] = {
 	{ W, VIRTIO_MMIO_DRIVER_FEATURES, 0 },
 	{ W, VIRTIO_MMIO_STATUS, 0xb },
 	{ R, VIRTIO_MMIO_STATUS, 0xb },
-#define QUEUE(q)							\
-	{ W, VIRTIO_MMIO_QUEUE_SEL, q },				\
-	{ R, VIRTIO_MMIO_QUEUE_READY, 0 },				\
-	{ R, VIRTIO_MMIO_QUEUE_NUM_MAX, 128 },				\
-	{ W, VIRTIO_MMIO_QUEUE_NUM, QSIZE },				\
-	{ W, VIRTIO_MMIO_QUEUE_DESC_LOW, RINGS + q * 0x10000 },		\
-	{ W, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0 },				\
-	{ W, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RINGS + q * 0x10000 + 0x1000 }, \
-	{ W, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0 },				\
-	{ W, VIRTIO_MMIO_QUEUE_USED_LOW, RINGS + q * 0x10000 + 0x2000 }, \
-	{ W, VIRTIO_MMIO_QUEUE_USED_HIGH, 0 },				\
-	{ W, VIRTIO_MMIO_QUEUE_READY, 1 },				\
-	{ R, VIRTIO_MMIO_QUEUE_READY, 1 }
-	QUEUE(0),
-	QUEUE(1),
+	/* receiveq */
+	{ W, VIRTIO_MMIO_QUEUE_SEL, 0 },
+	{ R, VIRTIO_MMIO_QUEUE_READY, 0 },
+	{ R, VIRTIO_MMIO_QUEUE_NUM_MAX, 128 },
+	{ W, VIRTIO_MMIO_QUEUE_NUM, QSIZE },
+	{ W, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(0, 0) },
+	{ W, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(0, 1) },
+	{ W, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_USED_LOW, RING(0, 2) },
+	{ W, VIRTIO_MMIO_QUEUE_USED_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_READY, 1 },
+	{ R, VIRTIO_MMIO_QUEUE_READY, 1 },
+	/* transmitq */
+	{ W, VIRTIO_MMIO_QUEUE_SEL, 1 },
+	{ R, VIRTIO_MMIO_QUEUE_READY, 0 },
+	{ R, VIRTIO_MMIO_QUEUE_NUM_MAX, 128 },
+	{ W, VIRTIO_MMIO_QUEUE_NUM, QSIZE },
+	{ W, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(1, 0) },
+	{ W, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(1, 1) },
+	{ W, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_USED_LOW, RING(1, 2) },
+	{ W, VIRTIO_MMIO_QUEUE_USED_HIGH, 0 },
+	{ W, VIRTIO_MMIO_QUEUE_READY, 1 },
+	{ R, VIRTIO_MMIO_QUEUE_READY, 1 },
 	{ CALL, .fn = post_buffers },
 	{ W, VIRTIO_MMIO_QUEUE_NOTIFY, 0 },
 	{ W, VIRTIO_MMIO_QUEUE_NOTIFY, 1 },	/* before DRIVER_OK: waits */

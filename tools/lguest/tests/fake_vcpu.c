@@ -19,7 +19,8 @@ void fake_vcpu_reset(void)
 
 	for (i = 0; i < LGUEST_NR_REGS; i++)
 		fake_regs[i] = 0;
-	fake_nirqs = fake_ntraps = 0;
+	fake_nirqs = 0;
+	fake_ntraps = 0;
 }
 
 uint32_t vcpu_getreg(enum lguest_reg reg)

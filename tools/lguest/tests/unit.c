@@ -38,8 +38,7 @@ static const char *group = "";
 static const char *vmlinux_path, *bzimage_path;
 static bool test_verbose;
 
-static void check(bool ok, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static __printf(3, 4) void check(bool ok, int line, const char *fmt, ...);
 
 static void check(bool ok, int line, const char *fmt, ...)
 {
@@ -64,15 +63,20 @@ static void check(bool ok, int line, const char *fmt, ...)
 
 #define CHECK(cond, ...)	check((cond), __LINE__, __VA_ARGS__)
 #define CHECK_EQ(a, b, what)	check_eq((a), (b), __LINE__, what)
-#define CHECK_ERR(cond, substr)						\
-	check((cond) && strstr(last_error, substr), __LINE__,		\
-	      "error mentions \"%s\"", substr)
+#define CHECK_ERR(cond, substr)	check_err((cond), substr, __LINE__)
 
 /* A function, so that a and b are evaluated once. */
 static void check_eq(uint64_t a, uint64_t b, int line, const char *what)
 {
 	check(a == b, line, "%s: got 0x%llx, want 0x%llx", what,
 	      (unsigned long long)a, (unsigned long long)b);
+}
+
+/* cond held and the last error mentions substr */
+static void check_err(bool cond, const char *substr, int line)
+{
+	check(cond && strstr(last_error, substr), line,
+	      "error mentions \"%s\"", substr);
 }
 
 static void skip(const char *why)
@@ -179,7 +183,9 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static char tmpdir[] = "/tmp/lguest-unit.XXXXXX";
+/* mkdtemp() fills in the XXXXXX of a copy of the template */
+#define TMPDIR_TEMPLATE	"/tmp/lguest-unit.XXXXXX"
+static char tmpdir[sizeof(TMPDIR_TEMPLATE)];
 
 #define MAX_TMP	16
 static char tmp_files[MAX_TMP][256];
@@ -273,7 +279,7 @@ static void fill_ram(uint8_t v)
 static void test_vmlinux(const uint8_t *elf, size_t len)
 {
 	struct config cfg = { .mem_mb = 64, .kernel = vmlinux_path };
-	char *args[] = { "root=/dev/vda", "quiet" };
+	static const char *const args[] = { "root=/dev/vda", "quiet" };
 	struct boot_info bi;
 	char want[256];
 
@@ -341,9 +347,11 @@ static void test_cmdline(void)
 	static const char want[] =
 		"console=ttyS0 earlyprintk=vga x=\"a b\" virtio_mmio.device=4K@";
 	char buf[CMDLINE_MAX];
-	char *user[] = { "console=ttyS0", "earlyprintk=vga", "x=\"a b\"" };
+	static const char *const user[] = {
+		"console=ttyS0", "earlyprintk=vga", "x=\"a b\""
+	};
 	static char longarg[CMDLINE_MAX];
-	char *toolong[] = { longarg };
+	static const char *const toolong[] = { longarg };
 
 	group = "cmdline";
 	CHECK(build_cmdline(buf, sizeof(buf), 3, user) == 0, "builds");
@@ -425,7 +433,7 @@ static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 
 	/* The same kernel, gzip-compressed (CONFIG_KERNEL_GZIP). */
 	gz = gzip(elf, elflen, &gzlen);
-	CHECK(gz != NULL, "gzip the vmlinux");
+	CHECK(gz, "gzip the vmlinux");
 	if (!gz)
 		return;
 	img = make_bzimage(bz, gz, gzlen, &imglen);
@@ -537,7 +545,7 @@ static void test_bad_kernels(const uint8_t *elf, size_t len)
 	clear_error();
 	CHECK_ERR(load_kernel_image("vmlinux", elf, len, &bi) < 0,
 		  "does not fit in RAM");
-	CHECK(strstr(last_error, "pass a larger MEM_MB") != NULL,
+	CHECK(strstr(last_error, "pass a larger MEM_MB"),
 	      "the fix is named");
 	guest_memory_use(ram, TEST_MEM);
 
@@ -625,7 +633,8 @@ enum { AL = R8, CL, DL, BL, AH, CH, DH, BH };
 static const struct mmio_case mmio_cases[] = {
 	{ "mov 0x70(%edx),%eax", { 0x8b, 0x42, 0x70 }, 3, true, false, 4, 4, EAX },
 	{ "mov (%eax),%ecx", { 0x8b, 0x08 }, 2, true, false, 4, 4, ECX },
-	{ "mov 0x100(%ebx),%esi", { 0x8b, 0xb3, 0x00, 0x01, 0x00, 0x00 }, 6, true, false, 4, 4, ESI },
+	{ "mov 0x100(%ebx),%esi", { 0x8b, 0xb3, 0x00, 0x01, 0x00, 0x00 },
+	  6, true, false, 4, 4, ESI },
 	{ "mov %edi,0x50(%ecx)", { 0x89, 0x79, 0x50 }, 3, true, true, 4, 4, EDI },
 	{ "mov %eax,(%edx)", { 0x89, 0x02 }, 2, true, true, 4, 4, EAX },
 	{ "mov 0x2(%eax),%dx", { 0x66, 0x8b, 0x50, 0x02 }, 4, true, false, 2, 2, EDX },
@@ -634,27 +643,37 @@ static const struct mmio_case mmio_cases[] = {
 	{ "mov 0x3(%esi),%ah", { 0x8a, 0x66, 0x03 }, 3, true, false, 1, 1, AH },
 	{ "mov %dh,0x8(%edi)", { 0x88, 0x77, 0x08 }, 3, true, true, 1, 1, DH },
 	{ "mov %bh,(%eax)", { 0x88, 0x38 }, 2, true, true, 1, 1, BH },
-	{ "movzbl 0x101(%edx),%eax", { 0x0f, 0xb6, 0x82, 0x01, 0x01, 0x00, 0x00 }, 7, true, false, 1, 4, EAX },
-	{ "movzbw 0x101(%edx),%cx", { 0x66, 0x0f, 0xb6, 0x8a, 0x01, 0x01, 0x00, 0x00 }, 8, true, false, 1, 2, ECX },
-	{ "movzwl 0x102(%ecx),%ebp", { 0x0f, 0xb7, 0xa9, 0x02, 0x01, 0x00, 0x00 }, 7, true, false, 2, 4, EBP },
+	{ "movzbl 0x101(%edx),%eax", { 0x0f, 0xb6, 0x82, 0x01, 0x01, 0x00, 0x00 },
+	  7, true, false, 1, 4, EAX },
+	{ "movzbw 0x101(%edx),%cx", { 0x66, 0x0f, 0xb6, 0x8a, 0x01, 0x01, 0x00, 0x00 },
+	  8, true, false, 1, 2, ECX },
+	{ "movzwl 0x102(%ecx),%ebp", { 0x0f, 0xb7, 0xa9, 0x02, 0x01, 0x00, 0x00 },
+	  7, true, false, 2, 4, EBP },
 	{ "movzwl (%eax,%ebx,2),%esi", { 0x0f, 0xb7, 0x34, 0x58 }, 4, true, false, 2, 4, ESI },
 	{ "movb $0x5a,0x10(%eax)", { 0xc6, 0x40, 0x10, 0x5a }, 4, true, true, 1, 0, -1, 0x5a },
-	{ "movw $0x1234,0x12(%ebx)", { 0x66, 0xc7, 0x43, 0x12, 0x34, 0x12 }, 6, true, true, 2, 0, -1, 0x1234 },
-	{ "movl $0xdeadbeef,0x70(%ecx)", { 0xc7, 0x41, 0x70, 0xef, 0xbe, 0xad, 0xde }, 7, true, true, 4, 0, -1, 0xdeadbeef },
-	{ "movl $0x1,0x12345678", { 0xc7, 0x05, 0x78, 0x56, 0x34, 0x12, 0x01, 0x00, 0x00, 0x00 }, 10, true, true, 4, 0, -1, 1 },
+	{ "movw $0x1234,0x12(%ebx)", { 0x66, 0xc7, 0x43, 0x12, 0x34, 0x12 },
+	  6, true, true, 2, 0, -1, 0x1234 },
+	{ "movl $0xdeadbeef,0x70(%ecx)", { 0xc7, 0x41, 0x70, 0xef, 0xbe, 0xad, 0xde },
+	  7, true, true, 4, 0, -1, 0xdeadbeef },
+	{ "movl $0x1,0x12345678", { 0xc7, 0x05, 0x78, 0x56, 0x34, 0x12, 0x01, 0x00, 0x00, 0x00 },
+	  10, true, true, 4, 0, -1, 1 },
 	{ "mov 0xfee00020,%eax", { 0xa1, 0x20, 0x00, 0xe0, 0xfe }, 5, true, false, 4, 4, EAX },
 	{ "mov %eax,0xfee000b0", { 0xa3, 0xb0, 0x00, 0xe0, 0xfe }, 5, true, true, 4, 4, EAX },
 	{ "mov 0xfee00020,%al", { 0xa0, 0x20, 0x00, 0xe0, 0xfe }, 5, true, false, 1, 1, AL },
 	{ "mov %al,0xfee000b0", { 0xa2, 0xb0, 0x00, 0xe0, 0xfe }, 5, true, true, 1, 1, AL },
-	{ "mov 0x12345678,%edx", { 0x8b, 0x15, 0x78, 0x56, 0x34, 0x12 }, 6, true, false, 4, 4, EDX },
+	{ "mov 0x12345678,%edx", { 0x8b, 0x15, 0x78, 0x56, 0x34, 0x12 },
+	  6, true, false, 4, 4, EDX },
 	{ "mov (%esp),%eax", { 0x8b, 0x04, 0x24 }, 3, true, false, 4, 4, EAX },
 	{ "mov 0x8(%esp),%eax", { 0x8b, 0x44, 0x24, 0x08 }, 4, true, false, 4, 4, EAX },
-	{ "mov 0x1000(%ebp),%eax", { 0x8b, 0x85, 0x00, 0x10, 0x00, 0x00 }, 6, true, false, 4, 4, EAX },
+	{ "mov 0x1000(%ebp),%eax", { 0x8b, 0x85, 0x00, 0x10, 0x00, 0x00 },
+	  6, true, false, 4, 4, EAX },
 	{ "mov 0x0(%ebp),%eax", { 0x8b, 0x45, 0x00 }, 3, true, false, 4, 4, EAX },
-	{ "mov 0x10(,%ebx,4),%eax", { 0x8b, 0x04, 0x9d, 0x10, 0x00, 0x00, 0x00 }, 7, true, false, 4, 4, EAX },
+	{ "mov 0x10(,%ebx,4),%eax", { 0x8b, 0x04, 0x9d, 0x10, 0x00, 0x00, 0x00 },
+	  7, true, false, 4, 4, EAX },
 	{ "mov 0x10(%eax,%ecx,8),%edi", { 0x8b, 0x7c, 0xc8, 0x10 }, 4, true, false, 4, 4, EDI },
 	{ "mov %fs:0x10(%eax),%eax", { 0x64, 0x8b, 0x40, 0x10 }, 4, true, false, 4, 4, EAX },
-	{ "movl $0x7,0x4(%esp,%eax,1)", { 0xc7, 0x44, 0x04, 0x04, 0x07, 0x00, 0x00, 0x00 }, 8, true, true, 4, 0, -1, 7 },
+	{ "movl $0x7,0x4(%esp,%eax,1)", { 0xc7, 0x44, 0x04, 0x04, 0x07, 0x00, 0x00, 0x00 },
+	  8, true, true, 4, 0, -1, 7 },
 	/* not moves we emulate */
 	{ "add %eax,(%ebx)", { 0x01, 0x03 }, 2, false },
 	{ "mov %eax,%ebx (no memory operand)", { 0x89, 0xc3 }, 2, false },
@@ -1348,6 +1367,7 @@ int main(int argc, char **argv)
 		}
 	}
 	errors_quiet = true;
+	memcpy(tmpdir, TMPDIR_TEMPLATE, sizeof(tmpdir));
 	if (!mkdtemp(tmpdir) || pipe(out_pipe) < 0 ||
 	    fcntl(out_pipe[0], F_SETFL, O_NONBLOCK) < 0) {
 		perror("setup");
