@@ -74,7 +74,9 @@ fi
 bad=()
 for f in "${files[@]}"; do
 	rc=0
-	out=$(cd "$LINUX" && ./scripts/checkpatch.pl "${args[@]}" "$f" 2>&1) || rc=$?
+	# checkpatch runs scripts/spdxcheck.py with the python3 on PATH: make
+	# it Debian's, which has the python3-ply and python3-git of setup.sh.
+	out=$(cd "$LINUX" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl "${args[@]}" "$f" 2>&1) || rc=$?
 	left=$(accepted_out <<<"$out")
 	if [[ $rc -le 1 && ${left##*kept: } == 0 ]]; then
 		echo "ok   ${f##*/}"

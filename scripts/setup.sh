@@ -15,7 +15,7 @@ set -euo pipefail
 PACKAGES=(
 	linux-source-6.12 qemu-system-x86 gcc-multilib libc6-dev-i386 sparse
 	quilt ccache bc bison flex libelf-dev libssl-dev cpio xz-utils rsync
-	kmod git make gcc python3 python3-ply nodejs npm perl
+	kmod git make gcc python3 python3-ply python3-git nodejs npm perl
 	lib32z1-dev # static 32-bit zlib for the lguest launcher (tools/lguest)
 )
 

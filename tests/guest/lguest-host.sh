@@ -5,9 +5,10 @@
 #   2. a 512 MB guest boots and sees its memory
 #   3. a guest that panics: the Launcher exits 2 and prints the reason
 #   4. a guest right after the panic
-#   5. the Launcher killed with SIGKILL while its guest runs
-#   6. a guest right after the kill
-#   7. with lg.ko, rmmod works: nothing holds the module any more
+#   5. SIGTERM to the Launcher while its guest runs: it exits 2, saying so
+#   6. the Launcher killed with SIGKILL while its guest runs
+#   7. a guest right after the kill
+#   8. with lg.ko, rmmod works: nothing holds the module any more
 # The guests' consoles are copied to this console (so a WARNING or BUG in
 # a guest fails the run too), the panicking guest's with its panic lines
 # renamed, since they are expected there.
@@ -87,23 +88,40 @@ grep -q '^lguest: guest died: guest panic: .*Requested init /no-init failed' /tm
 launch after-panic 64 lgtest=boot
 expect after-panic 0
 
+# start_waiting NAME: start a guest that waits forever, in the background
+# (its Launcher's pid in $pid), and wait until it says so.
+start_waiting() {
+	/lguest --initrd=/guest.cpio.gz 64 "$GUEST" lgtest=wait </dev/null >"/tmp/$1.log" 2>&1 &
+	pid=$!
+	i=0
+	while ! grep -q GUEST-WAITING "/tmp/$1.log" && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	cat "/tmp/$1.log"
+	grep -q GUEST-WAITING "/tmp/$1.log" && return 0
+	fail "guest $1: the guest never said GUEST-WAITING"
+	kill -KILL "$pid"
+	return 1
+}
+
+echo "host: guest stopped: SIGTERM to its Launcher interrupts the running guest"
+if start_waiting term; then
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 2 ] || fail "SIGTERM: Launcher exit status $rc, want 2"
+	grep -q 'stopped by signal 15' /tmp/term.log ||
+		fail "SIGTERM: no 'stopped by signal 15' from the Launcher"
+	tail -n 1 /tmp/term.log
+fi
+
 echo "host: guest killed: SIGKILL to its Launcher"
-/lguest --initrd=/guest.cpio.gz 64 "$GUEST" lgtest=wait </dev/null >/tmp/kill.log 2>&1 &
-pid=$!
-i=0
-while ! grep -q GUEST-WAITING /tmp/kill.log && [ $i -lt 300 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-cat /tmp/kill.log
-if grep -q GUEST-WAITING /tmp/kill.log; then
+if start_waiting kill; then
 	kill -KILL "$pid"
 	wait "$pid"
 	rc=$?
 	[ "$rc" = 137 ] || fail "killed Launcher: exit status $rc, want 137"
-else
-	fail "killed Launcher: the guest never said GUEST-WAITING"
-	kill -KILL "$pid"
 fi
 
 launch after-kill 64 lgtest=boot
