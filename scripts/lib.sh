@@ -123,14 +123,15 @@ launcher_commit() {
 	rm -f "$idx"
 }
 
-# mk_host_initramfs OUT KOUT INIT GUEST_CPIO: the initramfs of an lguest
-# host booted under QEMU: INIT as its test-init, the Launcher as /lguest,
-# the kernel built in KOUT as /guest-bzImage (one kernel is host and
-# guest), GUEST_CPIO as /guest.cpio.gz, and KOUT's lg.ko as /lg.ko when
-# the host is a module (INIT loads it).
+# mk_host_initramfs OUT KOUT INIT GUEST_CPIO [-f SRC=DEST]...: the
+# initramfs of an lguest host booted under QEMU: INIT as its test-init,
+# the Launcher as /lguest, the kernel built in KOUT as /guest-bzImage (one
+# kernel is host and guest), GUEST_CPIO as /guest.cpio.gz, KOUT's lg.ko as
+# /lg.ko when the host is a module (INIT loads it), and any more files.
 mk_host_initramfs() {
 	local out=$1 kout=$2 init=$3 guest=$4 files
-	files=(-f "$TOP/tools/lguest/lguest=/lguest"
+	shift 4
+	files=("$@" -f "$TOP/tools/lguest/lguest=/lguest"
 		-f "$kout/arch/x86/boot/bzImage=/guest-bzImage"
 		-f "$guest=/guest.cpio.gz")
 	if grep -qx 'CONFIG_LGUEST=m' "$kout/.config"; then

@@ -23,7 +23,9 @@
 #   3  kernel panic ("Kernel panic" on the console)
 #   2  timeout (QEMU killed after SECS)
 #   5  kernel warning or bug (WARNING:, BUG:, Oops, Call Trace:,
-#      general protection fault), even if the marker says PASS
+#      general protection fault, but not the "traps: PROG[PID] general
+#      protection fault ip:" line that logs a user program's fault), even
+#      if the marker says PASS
 #   1  test failure ("<marker> FAIL")
 #   6  harness error: bad arguments, or QEMU itself failed
 #   4  no marker: QEMU exited without printing one
@@ -89,7 +91,10 @@ set -e
 console=$(tr -d '\r' <"$log")
 first() { grep -m1 -E "$1" <<<"$console" || true; }
 panic=$(first 'Kernel panic')
-bad=$(first 'WARNING:|BUG:|Oops|Call Trace:|general protection fault')
+# "traps: prog[pid] general protection fault ip:..." is the kernel logging
+# a user program's fault (show_unhandled_signals), not a kernel one.
+bad=$(grep -v -E 'traps: .*\[[0-9]+\] general protection fault ip:' <<<"$console" |
+	grep -m1 -E 'WARNING:|BUG:|Oops|Call Trace:|general protection fault' || true)
 failed=$(grep -m1 -F "$marker FAIL" <<<"$console" || true)
 passed=$(grep -m1 -F "$marker PASS" <<<"$console" || true)
 

@@ -4,9 +4,13 @@
 # program that passes in the reference run does not pass in the other one,
 # or if the two runs did not see the same number of CPUs.
 #
-# usage: scripts/selftests-compare.sh [-a NAME] [-b NAME] REF_LOG NEW_LOG
+# usage: scripts/selftests-compare.sh [-a NAME] [-b NAME] [-x FILE] REF_LOG NEW_LOG
 #   -a NAME   column title of REF_LOG (default: its file name)
 #   -b NAME   column title of NEW_LOG (default: its file name)
+#   -x FILE   the programs expected to pass in REF_LOG and not in NEW_LOG,
+#             one per line as "name  # why" (blank and # lines skipped):
+#             such a difference is no regression, but an expected program
+#             that passes in NEW_LOG after all is one (the list is wrong)
 #
 # Exit: 0 no regression, 1 regression(s), 2 a log is not a complete run.
 set -euo pipefail
@@ -18,11 +22,15 @@ usage() {
 	exit 2
 }
 
-name_a='' name_b=''
-while getopts a:b:h opt; do
+name_a='' name_b='' expected=''
+while getopts a:b:x:h opt; do
 	case $opt in
 	a) name_a=$OPTARG ;;
 	b) name_b=$OPTARG ;;
+	x)
+		[[ -r $OPTARG ]] || { echo "$PROG: error: cannot read $OPTARG" >&2; exit 2; }
+		expected=$(sed 's/#.*//' "$OPTARG" | awk 'NF { print $1 }' | tr '\n' ' ')
+		;;
 	*) usage ;;
 	esac
 done
@@ -80,7 +88,8 @@ rb=$(results "$log_b")
 [[ -n $ra ]] || { echo "$PROG: error: no SELFTEST lines in $log_a" >&2; exit 2; }
 
 # Join on the program name; a program missing from one side shows "-".
-awk -v na="$name_a" -v nb="$name_b" '
+awk -v na="$name_a" -v nb="$name_b" -v expected="$expected" '
+	BEGIN { ne = split(expected, e, " "); for (i = 1; i <= ne; i++) xp[e[i]] = 1 }
 	# "PASS 2/2 3s", "FAIL rc=1 0/2 1s"
 	function cell(res, rc, secs, passes) {
 		return res (res == "PASS" ? "" : " rc=" rc) \
@@ -107,8 +116,13 @@ awk -v na="$name_a" -v nb="$name_b" '
 			a = (t in ra) ? ra[t] : "-"
 			b = (t in rb) ? rb[t] : "-"
 			note = ""
-			if (pa[t] && !pb[t]) {
+			if (pa[t] && !pb[t] && (t in xp)) {
+				note = "(expected, see the list)"
+			} else if (pa[t] && !pb[t]) {
 				note = "<-- REGRESSION"
+				bad++
+			} else if ((t in xp) && pb[t]) {
+				note = "<-- EXPECTED TO FAIL, PASSES: fix the list"
 				bad++
 			} else if (!pa[t] && pb[t] && (t in ra)) {
 				note = "(passes only in " nb ")"
@@ -117,8 +131,13 @@ awk -v na="$name_a" -v nb="$name_b" '
 			printf fmt, t, a, b, note
 		}
 		printf "%-28s %-22s %-22s\n", "passed", passa "/" n, passb "/" n
+		for (t in xp)
+			if (!(t in names)) {
+				printf "%s is in the expected list but ran in neither log\n", t
+				bad++
+			}
 		if (bad) {
-			printf "%d selftest(s) pass on %s but not on %s\n", bad, na, nb
+			printf "%d difference(s) between %s and %s beyond the expected ones\n", bad, na, nb
 			exit 1
 		}
 		printf "no regression: every selftest passing on %s passes on %s\n", na, nb

@@ -3,12 +3,16 @@
 # against the work tree's exported headers, its unit tests pass (kernel
 # loading on the real nopae vmlinux and bzImage, the instruction decoder,
 # port I/O, virtio-mmio and virtqueues on fake guest memory, including
-# hostile rings, option parsing), and the program itself exits with the
-# documented status and message on usage and setup errors.  Then the
+# hostile rings, virtio-blk on a temporary file, virtio-rng, virtio-net
+# on a socket pair and, in a network namespace of its own, on a real tap,
+# dropping privileges, option parsing), and the program itself exits with
+# the documented status and message on usage and setup errors (bad
+# --block, --tunnet, --username, --chroot values included).  Then the
 # whole program runs against a scripted fake host (tests/lguest-fake, see
 # tools/lguest/tests/fake_lgdev.c): early console, a virtio console probe
-# with MMIO instructions, output and input, power off, death, restart,
-# signals, ABI mismatches, and three Ctrl-C on a terminal.  No host
+# with MMIO instructions, output and input, power off, death, restart
+# (also after --username and --chroot), signals, SIGKILL, ABI mismatches,
+# taps set up on the host side, and three Ctrl-C on a terminal.  No host
 # (/dev/lguest) is needed.
 #
 # usage: tests/20-launcher-unit.sh
@@ -111,6 +115,34 @@ expect 1 "cannot open kernel /nonexistent" 64 /nonexistent
 expect 1 "is a 64-bit ELF file" 64 /bin/ls
 expect 1 "neither a bzImage nor an ELF vmlinux" 64 /etc/passwd
 expect 1 "cannot open initrd /nonexistent" --initrd=/nonexistent 64 "$VMLINUX"
+expect 0 "--tunnet=bridge:BR" --help
+expect 1 "cannot open block file /nonexistent: No such file or directory (check the path; make a disk image with e.g. truncate -s 64M /nonexistent)" \
+	--block=/nonexistent 64 "$VMLINUX"
+printf 'odd' >"$LOG/odd.img"
+expect 1 "block file $LOG/odd.img is 3 bytes, not a whole number of 512-byte sectors" \
+	--block="$LOG/odd.img" 64 "$VMLINUX"
+expect 1 "--block needs a file name" --block= 64 "$VMLINUX"
+expect 1 "option '--rng' takes no argument" --rng=yes 64 "$VMLINUX"
+expect 1 "--tunnet=300.1.1.1: '300.1.1.1' is not an IPv4 address" --tunnet=300.1.1.1 64 "$VMLINUX"
+expect 1 "--tunnet=bridge: needs a bridge name" --tunnet=bridge: 64 "$VMLINUX"
+expect 1 "bridge lgnosuchbr0 does not exist: create it first (ip link add lgnosuchbr0 type bridge; ip link set lgnosuchbr0 up)" \
+	--tunnet=bridge:lgnosuchbr0 64 "$VMLINUX"
+expect 1 "unknown user 'lgnosuchuser': not in /etc/passwd (give an existing user, or a numeric UID[:GID])" \
+	--username=lgnosuchuser 64 "$VMLINUX"
+expect 1 "cannot use --chroot=/nonexistent: No such file or directory (create the directory first)" \
+	--chroot=/nonexistent 64 "$VMLINUX"
+expect 1 "--chroot=/etc/passwd is not a directory" --chroot=/etc/passwd 64 "$VMLINUX"
+# Without /dev/net/tun (a mount namespace hides it)
+if is_root && unshare -m true 2>/dev/null; then
+	rc=0
+	unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh \
+		"$L" --tunnet=192.168.19.1 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+	if [[ $rc -eq 1 ]] && grep -qF "cannot open /dev/net/tun for --tunnet: No such file or directory (is the tun module loaded? try: modprobe tun)" "$LOG/err"; then
+		result ok
+	else
+		result fail "no /dev/net/tun: exit $rc: $(cat "$LOG/err")"
+	fi
+fi
 if [[ ! -e /dev/lguest ]]; then
 	# Everything up to the host works: the kernel loaded.
 	expect 1 "cannot open /dev/lguest: No such file or directory (is the lg module loaded? try: modprobe lg)" \
@@ -130,21 +162,22 @@ fi
 echo "=== the program with a fake host"
 FAKE=$SRC/tests/lguest-fake
 # fake SCENARIO STATUS STDIN ARGS...: run lguest-fake; its status must be
-# STATUS, and the fake host must not have complained.
+# STATUS, and the fake host must not have complained.  Its output goes to
+# $LOG/NAME.out and .err, NAME being SCENARIO unless $name says otherwise.
 fake() {
-	local scenario=$1 want=$2 input=$3 rc=0
+	local scenario=$1 want=$2 input=$3 rc=0 n=${name:-$1}
 	shift 3
 	printf '%s' "$input" | LGUEST_FAKE=$scenario "$FAKE" "$@" \
-		>"$LOG/$scenario.out" 2>"$LOG/$scenario.err" || rc=$?
+		>"$LOG/$n.out" 2>"$LOG/$n.err" || rc=$?
 	if [[ $rc -ne $want ]]; then
-		result fail "fake $scenario: exit $rc, want $want: $(cat "$LOG/$scenario.err")"
-	elif grep -q 'fake: FAIL' "$LOG/$scenario.err"; then
-		result fail "fake $scenario: $(grep 'fake: FAIL' "$LOG/$scenario.err")"
+		result fail "fake $n: exit $rc, want $want: $(cat "$LOG/$n.err")"
+	elif grep -q 'fake: FAIL' "$LOG/$n.err"; then
+		result fail "fake $n: $(grep 'fake: FAIL' "$LOG/$n.err")"
 	else
 		result ok
 	fi
 }
-# has SCENARIO out|err TEXT: the scenario's output has TEXT
+# has NAME out|err TEXT: the run's output has TEXT
 has() {
 	if grep -qF -- "$3" "$LOG/$1.$2"; then
 		result ok
@@ -171,6 +204,128 @@ fake badreason 3 "" 64 "$VMLINUX"
 has badreason err "unknown pending reason 99"
 fake short 3 "" 64 "$VMLINUX"
 has short err "rebuild the Launcher against the running kernel's"
+
+# Devices: one page and one interrupt line each, on the command line
+truncate -s 1M "$LOG/disk.img"
+name=devices fake poweroff 0 "" --verbose --block="$LOG/disk.img" --rng 64 "$VMLINUX"
+has devices err "INITIALIZE mem_pages=16384 start=0x1000000 mmio_pages=16387"
+has devices err "virtio_mmio.device=4K@0x4000000:1 virtio_mmio.device=4K@0x4001000:2 virtio_mmio.device=4K@0x4002000:3"
+has devices err "vda: $LOG/disk.img, 2048 sectors"
+
+# A disk on a read-only file system: read-only, and --verbose says so
+if is_root && unshare -m true 2>/dev/null; then
+	mkdir -p "$LOG/ro"
+	rc=0
+	# shellcheck disable=SC2016 # a script of its own, with its arguments
+	LGUEST_FAKE=poweroff unshare -m sh -c 'mount -t tmpfs -o size=2m none "$1" &&
+		cp "$2" "$1/ro.img" && mount -o remount,ro "$1" && shift 2 && exec "$@"' \
+		sh "$LOG/ro" "$LOG/disk.img" "$FAKE" --verbose --block="$LOG/ro/ro.img" \
+		64 "$VMLINUX" </dev/null >"$LOG/ro.out" 2>"$LOG/ro.err" || rc=$?
+	if [[ $rc -eq 0 ]]; then
+		result ok
+	else
+		result fail "read-only disk: exit $rc: $(cat "$LOG/ro.err")"
+	fi
+	has ro err "block file $LOG/ro/ro.img cannot be written (Read-only file system): the guest gets a read-only disk"
+	has ro err "vda: $LOG/ro/ro.img, 2048 sectors, read-only"
+fi
+
+# Privileges dropped, and a reboot after that (as root only)
+if is_root; then
+	jail=$LOG/jail
+	mkdir -p "$jail"
+	: >"$jail/lguest-fake-jail"
+	name=priv-restart fake restart 0 "" --block="$LOG/disk.img" --username=65534:65534 \
+		--chroot="$jail" 64 "$VMLINUX"
+	has priv-restart out "restarted"
+	if [[ $(grep -c 'fake: run as uid 65534 gid 65534 in the jail' "$LOG/priv-restart.err") -eq 2 ]]; then
+		result ok
+	else
+		result fail "fake priv-restart: not twice in the jail as 65534: $(cat "$LOG/priv-restart.err")"
+	fi
+	if [[ $(grep -c 'fake: the helper answers: ' "$LOG/priv-restart.err") -eq 2 ]]; then
+		result ok
+	else
+		result fail "fake priv-restart: the helper did not answer twice: $(cat "$LOG/priv-restart.err")"
+	fi
+	if getent passwd nobody >/dev/null; then
+		name=priv-name fake poweroff 0 "" --username=nobody 64 "$VMLINUX"
+		has priv-name err "fake: run as uid $(id -u nobody) gid $(id -g nobody)"
+	fi
+fi
+
+# SIGKILL at any moment: the /dev/lguest helper goes too
+if is_root && command -v pgrep >/dev/null; then
+	LGUEST_FAKE=idle "$FAKE" --chroot="$LOG/jail" 64 "$VMLINUX" </dev/null \
+		>"$LOG/kill.out" 2>"$LOG/kill.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q zzz "$LOG/kill.out" && break
+		sleep 0.1
+	done
+	helper=$(pgrep -P "$pid" || true)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		if [[ -z $helper ]] || ! kill -0 "$helper" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	if [[ -n $helper ]] && ! kill -0 "$helper" 2>/dev/null; then
+		result ok
+	else
+		result fail "SIGKILL: the /dev/lguest helper (${helper:-none found}) lives on"
+	fi
+fi
+
+# Taps, in a network namespace of our own: the host side is set up, and
+# goes away with the Launcher however it ends.
+if is_root && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
+	# shellcheck disable=SC2016 # a script of its own, with its arguments
+	if unshare -n bash -c '
+		set -u
+		FAKE=$1 VMLINUX=$2 LOG=$3
+		ip link add lgtestbr0 type bridge || exit 10
+		LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 --tunnet=bridge:lgtestbr0 \
+			64 "$VMLINUX" </dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
+		pid=$!
+		for _ in $(seq 50); do
+			grep -q zzz "$LOG/tap.out" && break
+			sleep 0.1
+		done
+		ip -o -4 addr show dev lgtap0 | grep -q "inet 192.168.19.1/24" || exit 1
+		ip -o link show dev lgtap0 | grep -q "UP" || exit 2
+		ip -o link show master lgtestbr0 | grep -q lgtap1 || exit 3
+		kill -TERM "$pid"
+		wait "$pid"
+		[ $? -eq 2 ] || exit 4
+		! ip link show dev lgtap0 >/dev/null 2>&1 || exit 5
+		LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 64 "$VMLINUX" \
+			</dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
+		pid=$!
+		for _ in $(seq 50); do
+			grep -q zzz "$LOG/tap.out" && break
+			sleep 0.1
+		done
+		kill -KILL "$pid"
+		wait "$pid"
+		for _ in $(seq 20); do
+			ip link show dev lgtap0 >/dev/null 2>&1 || exit 0
+			sleep 0.1
+		done
+		exit 6
+	' sh "$FAKE" "$VMLINUX" "$LOG" >"$LOG/tap.log" 2>&1; then
+		result ok
+	else
+		rc=$?
+		if [[ $rc -eq 10 ]]; then
+			echo "(no bridges here: not testing taps on the host side)"
+		else
+			result fail "taps: check $rc failed (1 address, 2 up, 3 bridge, 4 SIGTERM status, 5 tap left after SIGTERM, 6 after SIGKILL): $(cat "$LOG/tap.log" "$LOG/tap.err")"
+		fi
+	fi
+fi
 
 # On a terminal: raw mode while running, three Ctrl-C stop it (status 2),
 # and the terminal settings come back.

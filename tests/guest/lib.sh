@@ -3,11 +3,16 @@
 # this file as /etc/test-lib.sh in every initramfs; an init sources it.
 
 # result PASS|FAIL [reason]: print the verdict qemu-run.sh looks for, then
-# reboot (with -no-reboot, QEMU exits).
+# reboot (with -no-reboot, QEMU exits); or, with test.poweroff=1 on the
+# command line (an lguest guest, which a reboot would restart), power off.
 result() {
 	echo "LGUEST-RESULT: $*"
 	sync
-	reboot -f
+	if grep -q 'test.poweroff=1' /proc/cmdline; then
+		poweroff -f
+	else
+		reboot -f
+	fi
 	exit 0
 }
 

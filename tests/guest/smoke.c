@@ -313,6 +313,39 @@ static int test_memory(void)
 	return 0;
 }
 
+/*
+ * Page faults taken with the direction flag set (as in a backward memmove):
+ * each one exits to the lguest host with DF set, which must not leak into
+ * the host.  Then the same with rep stosb running downwards over fresh
+ * pages, and a check of what it wrote.
+ */
+#define STD_PAGES 1024
+static int test_std_faults(void)
+{
+	unsigned char *p, *dst;
+	unsigned int i, cnt, n = STD_PAGES * 4096;
+
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < STD_PAGES / 2; i++)
+		__asm__ volatile("std; movb $1, (%0); cld"
+				 : : "r" (p + i * 4096) : "memory");
+	dst = p + n - 1;
+	cnt = n / 2;
+	__asm__ volatile("std; rep stosb; cld"
+			 : "+D" (dst), "+c" (cnt) : "a" (0x5a) : "memory");
+	for (i = 0; i < STD_PAGES / 2; i++)
+		if (p[i * 4096] != 1)
+			return fail("page %u: %#x, want 1", i, p[i * 4096]);
+	for (i = n / 2; i < n; i++)
+		if (p[i] != 0x5a)
+			return fail("byte %u: %#x, want 0x5a", i, p[i]);
+	munmap(p, n);
+	return 0;
+}
+
 /* /proc/cpuinfo reads and names a CPU with the FPU the guest uses. */
 static int test_cpuinfo(void)
 {
@@ -358,6 +391,7 @@ static const struct {
 	{ "signals", test_signals },
 	{ "fpu", test_fpu },
 	{ "memory", test_memory },
+	{ "std-faults", test_std_faults },
 	{ "cpuinfo", test_cpuinfo },
 	{ "sleep", test_sleep },
 };

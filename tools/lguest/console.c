@@ -12,12 +12,12 @@
  * deliver it.  The thread always goes on reading stdin, even when the
  * guest takes nothing (before its console is up, or after it broke it),
  * so that three Ctrl-C always get through; past the buffer, input is
- * dropped, as a serial port would.
+ * dropped, as a serial port would.  The same pipe tells the thread to
+ * stop when the Launcher ends.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,9 @@ struct console {
 	bool in_tty;
 	/* Written when the guest adds receive buffers; the thread polls it. */
 	int wake[2];
+	pthread_t thread;
+	bool started;
+	bool stopping;		/* atomic: the thread must end */
 	/* Input the guest has no buffers for yet (input thread only). */
 	uint8_t pending[4096];
 	size_t npending;
@@ -158,29 +161,6 @@ static void console_reset(struct device *dev)
 	wake_input(dev);
 }
 
-struct device *console_create(int in_fd, int out_fd)
-{
-	struct console *con = calloc(1, sizeof(*con));
-
-	if (!con) {
-		errorf("out of memory for the console");
-		return NULL;
-	}
-	virtio_device_init(&con->dev, "console", VIRTIO_ID_CONSOLE, 0,
-			   &con->config, sizeof(con->config));
-	con->dev.priv = con;
-	con->dev.reset = console_reset;
-	con->in_fd = in_fd;
-	con->out_fd = out_fd;
-	con->wake[0] = -1;
-	con->wake[1] = -1;
-	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
-	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
-		      receive_notify);
-	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
-	return &con->dev;
-}
-
 /*
  * Three Ctrl-C within a second, the way out when the terminal is raw and
  * Ctrl-C goes to the guest: true on the third.
@@ -199,16 +179,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void check_ctrlc(struct ctrlc_state *s, const uint8_t *buf, size_t len)
+/* The main thread stops the guest and the Launcher; this thread ends. */
+static bool check_ctrlc(struct ctrlc_state *s, const uint8_t *buf, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (buf[i] == CTRL_C && ctrlc_pressed(s, now_ms()))
-			fatal(EXIT_GUEST, "three Ctrl-C within a second: stopping the guest");
+	for (i = 0; i < len; i++) {
+		if (buf[i] == CTRL_C && ctrlc_pressed(s, now_ms())) {
+			request_stop(EXIT_GUEST,
+				     "three Ctrl-C within a second: stopping the guest");
+			return true;
+		}
+	}
+	return false;
 }
 
-/* Take what stdin has; false at its end. */
+/* Take what stdin has; false at its end, or after three Ctrl-C. */
 static bool read_input(struct console *con, struct ctrlc_state *cs)
 {
 	uint8_t buf[256];
@@ -224,8 +210,10 @@ static bool read_input(struct console *con, struct ctrlc_state *cs)
 		     n ? strerror(errno) : "end of file");
 		return false;
 	}
-	if (con->in_tty)
-		check_ctrlc(cs, buf, n);
+	if (con->in_tty && check_ctrlc(cs, buf, n)) {
+		__atomic_store_n(&con->stopping, true, __ATOMIC_SEQ_CST);
+		return false;
+	}
 	if ((size_t)n > room) {
 		vmsg("console: the guest takes no input, %zu bytes dropped",
 		     n - room);
@@ -254,11 +242,15 @@ static void *input_thread(void *arg)
 			vmsg("console input stops: poll: %s", strerror(errno));
 			return NULL;
 		}
+		if (__atomic_load_n(&con->stopping, __ATOMIC_SEQ_CST))
+			return NULL;
 		if (fds[0].revents &&
 		    read(con->wake[0], drain, sizeof(drain)) < 0 &&
 		    errno != EAGAIN)
 			return NULL;
 		if (fds[1].revents && !read_input(con, &cs)) {
+			if (__atomic_load_n(&con->stopping, __ATOMIC_SEQ_CST))
+				return NULL;
 			fds[1].fd = -1;
 			if (!con->npending)
 				return NULL;
@@ -274,16 +266,10 @@ static void *input_thread(void *arg)
 	}
 }
 
-/*
- * The main thread takes the termination signals (its read() of
- * /dev/lguest returns EINTR for them), so the input thread blocks them.
- */
-int console_start_input(struct device *dev)
+/* The input thread starts once the guest is set up (devices_start()). */
+static int console_start(struct device *dev)
 {
 	struct console *con = to_console(dev);
-	sigset_t block, old;
-	pthread_t tid;
-	int ret;
 
 	con->in_tty = isatty(con->in_fd);
 	if (pipe2(con->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -291,17 +277,47 @@ int console_start_input(struct device *dev)
 		       strerror(errno));
 		return -1;
 	}
-	sigfillset(&block);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	ret = pthread_create(&tid, NULL, input_thread, con);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
-		errorf("cannot start the console input thread: %s",
-		       strerror(ret));
+	if (start_thread(&con->thread, input_thread, con, "console input"))
 		return -1;
-	}
-	pthread_detach(tid);
+	con->started = true;
 	return 0;
+}
+
+static void console_stop(struct device *dev)
+{
+	struct console *con = to_console(dev);
+
+	if (!con->started)
+		return;
+	__atomic_store_n(&con->stopping, true, __ATOMIC_SEQ_CST);
+	wake_input(dev);
+	pthread_join(con->thread, NULL);
+	con->started = false;
+}
+
+struct device *console_create(int in_fd, int out_fd)
+{
+	struct console *con = calloc(1, sizeof(*con));
+
+	if (!con) {
+		errorf("out of memory for the console");
+		return NULL;
+	}
+	virtio_device_init(&con->dev, "console", VIRTIO_ID_CONSOLE, 0,
+			   &con->config, sizeof(con->config));
+	con->dev.priv = con;
+	con->dev.reset = console_reset;
+	con->dev.start = console_start;
+	con->dev.stop = console_stop;
+	con->in_fd = in_fd;
+	con->out_fd = out_fd;
+	con->wake[0] = -1;
+	con->wake[1] = -1;
+	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
+	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
+		      receive_notify);
+	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
+	return &con->dev;
 }
 
 /* The terminal, if stdin is one, as we found it. */

@@ -3,8 +3,8 @@
  * Requests to /dev/lguest (see <linux/lguest_launcher.h>).  Each request
  * is one write() of __u32 words, and the file offset is the virtual CPU:
  * always 0 here, hence pwrite()/pread() at offset 0.  One write() is one
- * request, so the console's input thread may raise interrupts while the
- * main thread runs the guest.
+ * request, so the device threads may raise interrupts while the main
+ * thread runs the guest.
  *
  * A request the host refuses in the middle of a run means the Launcher
  * and the host no longer agree on something: that is an internal error.
@@ -19,6 +19,8 @@
 #define VCPU	0
 
 static int lg_fd = -1;
+/* Interrupts (from any thread) against the swap of lg_fd at a restart */
+static pthread_mutex_t irq_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *req_name(uint32_t req)
 {
@@ -50,20 +52,42 @@ static void must(const uint32_t *words, size_t n)
 		      n > 1 ? words[1] : 0, strerror(errno));
 }
 
+/*
+ * One open file is one guest.  For a restarted guest the new file takes
+ * the old one's place in a single dup3(), which closes the old one: the
+ * host frees that guest, and a device thread raising an interrupt gets
+ * one file or the other, never a closed or reused descriptor.  Once the
+ * Launcher has dropped its privileges, the helper of privs.c opens the
+ * file for it.
+ */
 int lgdev_open(const char *path)
 {
 	const char *hint = "";
+	int fd;
 
-	/* Not inherited by the Launcher we exec on a guest restart. */
-	lg_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (lg_fd >= 0)
+	fd = opener_running() ? opener_open() :
+				open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		if (lg_fd < 0) {
+			lg_fd = fd;
+			return 0;
+		}
+		pthread_mutex_lock(&irq_lock);
+		if (dup3(fd, lg_fd, O_CLOEXEC) < 0)
+			fatal(EXIT_INTERNAL, "cannot replace the guest's %s: %s",
+			      path, strerror(errno));
+		pthread_mutex_unlock(&irq_lock);
+		close(fd);
 		return 0;
+	}
 	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
 		hint = " (is the lg module loaded? try: modprobe lg)";
 	else if (errno == EACCES || errno == EPERM)
 		hint = " (run the Launcher as root, or give your user access to it)";
 	else if (errno == EBUSY)
 		hint = " (is another Launcher running?)";
+	else if (errno == EPIPE && opener_running())
+		hint = " (the helper that opens it once privileges are dropped is gone)";
 	errorf("cannot open %s: %s%s", path, strerror(errno), hint);
 	return -1;
 }
@@ -112,16 +136,21 @@ void vcpu_setreg(enum lguest_reg reg, uint32_t val)
 }
 
 /*
- * The input thread may raise an interrupt just as the guest dies; the
+ * A device thread may raise an interrupt just as the guest dies; the
  * main thread then reports the death, so ENOENT is not an error here.
  */
 void vcpu_irq(unsigned int irq)
 {
 	uint32_t req[] = { LHREQ_IRQ, irq };
+	int ret, err;
 
-	if (request(req, ARRAY_SIZE(req)) && errno != ENOENT)
+	pthread_mutex_lock(&irq_lock);
+	ret = request(req, ARRAY_SIZE(req));
+	err = errno;
+	pthread_mutex_unlock(&irq_lock);
+	if (ret && err != ENOENT)
 		fatal(EXIT_INTERNAL, "LHREQ_IRQ(%u) failed: %s", irq,
-		      strerror(errno));
+		      strerror(err));
 }
 
 void vcpu_trap(unsigned int trapnr)

@@ -2,15 +2,20 @@
 /*
  * The lguest Launcher: declarations shared by its parts.
  *
- *   main.c     option handling, setup, the run loop, signals
+ *   main.c     setup, the run loop, guest restarts, signals
  *   options.c  command line parsing and --help
  *   loader.c   guest memory, kernel and initrd loading, boot_params
  *   decode.c   decoding the guest's in/out and MMIO instructions
  *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
  *   virtio.c   the device table, virtio-mmio and split virtqueues
  *   console.c  the virtio console, stdin and the terminal
+ *   block.c    the virtio block device (--block)
+ *   rng.c      the virtio entropy device (--rng)
+ *   net.c      the virtio network device on a tap (--tunnet)
+ *   privs.c    dropping privileges (--username, --chroot) and the helper
+ *              that opens /dev/lguest for a restarted guest afterwards
  *   lgdev.c    the requests to /dev/lguest
- *   util.c     messages and exit statuses
+ *   util.c     messages, exit statuses, stop requests, threads
  *
  * Everything but main.c and lgdev.c is also linked into the unit tests
  * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c; and
@@ -26,6 +31,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 #include <linux/lguest_launcher.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -59,11 +65,27 @@ extern char last_error[512];
 __printf(1, 2) void errorf(const char *fmt, ...);
 __printf(1, 2) void vmsg(const char *fmt, ...);
 __printf(2, 3) void __noreturn fatal(int status, const char *fmt, ...);
+void __noreturn lguest_exit(int status);
 void vdump(const char *what, const uint8_t *bytes, size_t len);
+void set_main_thread(void);
+__printf(2, 3) void request_stop(int status, const char *fmt, ...);
+bool stop_requested(int *status, char *msg, size_t size);
+bool stop_is_pending(void);
+int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
+		 const char *what);
 
 /* options.c */
 #define MEM_MB_MIN	32
 #define MEM_MB_MAX	2048
+/* One device per guest interrupt line; line 0 is the timer. */
+#define MAX_DEVICES	(LGUEST_IRQS - 1)
+
+/* --tunnet=IP or --tunnet=bridge:BR */
+struct tunnet {
+	const char *arg;	/* as given, for messages */
+	const char *bridge;	/* the bridge to join, or NULL */
+	struct in_addr ip;	/* else the host side's address */
+};
 
 struct config {
 	bool verbose;
@@ -73,6 +95,15 @@ struct config {
 	/* The kernel arguments the user gave, in order. */
 	int nargs;
 	const char *const *args;
+	/* Devices beyond the console, in the order they were given. */
+	unsigned int nblocks;
+	const char *blocks[MAX_DEVICES];
+	unsigned int nnets;
+	struct tunnet nets[MAX_DEVICES];
+	bool rng;
+	/* Who the Launcher becomes once the guest is set up (or NULL). */
+	const char *username;
+	const char *chroot;
 };
 
 enum parse_result { PARSE_RUN, PARSE_HELP, PARSE_ERROR };
@@ -83,6 +114,7 @@ void print_usage(FILE *f);
 struct guest_memory {
 	uint8_t *base;
 	uint32_t size;		/* bytes of RAM, a multiple of PAGE_SIZE */
+	bool mapped;		/* our own mapping (not a unit test's buffer) */
 };
 
 extern struct guest_memory guest_mem;
@@ -107,8 +139,18 @@ struct boot_info {
 	uint32_t header;
 };
 
+/*
+ * The kernel and initrd stay open while the Launcher runs: a restarted
+ * guest is loaded from them again, even after a chroot.
+ */
+struct boot_files {
+	int kernel;
+	int initrd;		/* -1 without an initrd */
+};
+
 int guest_memory_map(unsigned int mem_mb);
 int guest_memory_use(void *buf, uint32_t size);
+void guest_memory_clear(void);
 void *guest_ptr(uint64_t gpa, uint64_t len);
 int load_kernel_file(const char *path, struct boot_info *bi);
 int load_kernel_image(const char *path, const uint8_t *img, size_t len,
@@ -117,6 +159,10 @@ int load_initrd(const char *path, struct boot_info *bi);
 int build_cmdline(char *buf, size_t size, int nargs,
 		  const char *const *args);
 int setup_boot_params(const struct boot_info *bi, const char *cmdline);
+int boot_open(const struct config *cfg, struct boot_files *bf);
+void boot_close(struct boot_files *bf);
+int boot_load(const struct config *cfg, const struct boot_files *bf,
+	      struct boot_info *bi);
 int boot_setup(const struct config *cfg, struct boot_info *bi);
 
 /* decode.c */
@@ -161,7 +207,6 @@ ssize_t vcpu_run(struct lguest_pending *p);
 ssize_t lgdev_death_reason(char *buf, size_t size);
 
 /* virtio.c */
-#define MAX_DEVICES	(LGUEST_IRQS - 1)	/* IRQ 0 is the timer */
 #define MAX_VQS		8
 #define VQ_NUM_MAX	256
 #define VIRTIO_VENDOR	0x5453474cu		/* "LGST" */
@@ -220,10 +265,24 @@ struct device {
 	struct virtqueue vqs[MAX_VQS];
 	uint8_t *config;		/* device-specific configuration */
 	uint32_t config_len;
-	/* The guest wrote the device configuration (may be NULL). */
-	void (*config_write)(struct device *dev, uint32_t off);
-	/* The guest reset the device (may be NULL). */
+	/*
+	 * The guest writes to the configuration space; without this hook
+	 * (may be NULL) such writes are ignored: it is read-only.
+	 */
+	void (*config_write)(struct device *dev, uint32_t off, uint32_t val,
+			     unsigned int size);
+	/* The guest reset the device, or the guest restarts (may be NULL). */
 	void (*reset)(struct device *dev);
+	/* The guest set DRIVER_OK with the features it accepted (or NULL). */
+	void (*driver_ok)(struct device *dev);
+	/*
+	 * The device's own threads, if any: started once the guest is set
+	 * up, stopped (and joined) when the Launcher ends.  Both are called
+	 * without the device lock; stop may be called for a device whose
+	 * threads never started.
+	 */
+	int (*start)(struct device *dev);
+	void (*stop)(struct device *dev);
 	void *priv;
 };
 
@@ -245,6 +304,8 @@ struct vq_elem {
 extern struct device *devices[MAX_DEVICES];
 extern unsigned int ndevices;
 
+struct iovec;
+
 void virtio_device_init(struct device *dev, const char *name,
 			uint32_t device_id, uint64_t features,
 			void *config, uint32_t config_len);
@@ -263,11 +324,20 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e);
 void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
 void vq_interrupt(struct virtqueue *vq);
 __printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
+bool virtio_has_feature(const struct device *dev, unsigned int bit);
+void devices_reset(void);
+int devices_start(void);
+void devices_stop(void);
+uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		    void *buf, uint32_t len);
+uint32_t iov_from_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		      const void *buf, uint32_t len);
+unsigned int iov_slice(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		       uint32_t len, struct iovec *out);
 
 /* console.c */
 struct device *console_create(int in_fd, int out_fd);
 size_t console_feed(struct device *dev, const uint8_t *buf, size_t len);
-int console_start_input(struct device *dev);
 
 struct ctrlc_state {
 	uint64_t times_ms[3];
@@ -277,5 +347,34 @@ struct ctrlc_state {
 bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms);
 int term_raw(int fd);
 void term_restore(void);
+
+/* block.c */
+struct device *block_create(const char *path, unsigned int index);
+
+/* rng.c */
+#define RNG_SOURCE	"/dev/urandom"
+struct device *rng_create(const char *path);
+
+/* net.c */
+#define NET_HDR_SIZE	12	/* struct virtio_net_hdr_v1, with num_buffers */
+int tap_open(const struct tunnet *tn, char *ifname, size_t size);
+struct device *net_create(int fd, bool tap, unsigned int index,
+			  const char *ifname);
+
+/* privs.c */
+struct creds {
+	bool set_ids;		/* --username: become uid/gid */
+	uid_t uid;
+	gid_t gid;
+	const char *root;	/* --chroot: the new root, or NULL */
+};
+
+int creds_prepare(const struct config *cfg, const char *passwd_file,
+		  struct creds *c);
+int creds_drop(const struct creds *c);
+int opener_start(const char *path);
+bool opener_running(void);
+int opener_open(void);
+void opener_stop(void);
 
 #endif /* LGUEST_LAUNCHER_H */

@@ -57,6 +57,7 @@ int guest_memory_map(unsigned int mem_mb)
 	}
 	guest_mem.base = p;
 	guest_mem.size = size;
+	guest_mem.mapped = true;
 	return 0;
 }
 
@@ -67,7 +68,20 @@ int guest_memory_use(void *buf, uint32_t size)
 		return -1;
 	guest_mem.base = buf;
 	guest_mem.size = size;
+	guest_mem.mapped = false;
 	return 0;
+}
+
+/*
+ * All of guest memory back to zeroes, for a restarted guest.  Our own
+ * mapping is private and anonymous: MADV_DONTNEED drops its pages, which
+ * read as zeroes again and take no memory until the guest touches them.
+ */
+void guest_memory_clear(void)
+{
+	if (!guest_mem.mapped ||
+	    madvise(guest_mem.base, guest_mem.size, MADV_DONTNEED) < 0)
+		memset(guest_mem.base, 0, guest_mem.size);
 }
 
 /*
@@ -82,14 +96,13 @@ void *guest_ptr(uint64_t gpa, uint64_t len)
 	return guest_mem.base + gpa;
 }
 
-/* Read a whole file into a new buffer. */
-static int read_file(const char *what, const char *path, uint8_t **bufp,
-		     size_t *lenp)
+/*
+ * Open a kernel or initrd: a regular file, which the Launcher keeps open
+ * to load it again when the guest restarts.
+ */
+static int open_file(const char *what, const char *path)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
-	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -101,38 +114,66 @@ static int read_file(const char *what, const char *path, uint8_t **bufp,
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		errorf("%s %s is not a regular file: pass the image file itself",
 		       what, path);
-		goto fail;
+		close(fd);
+		return -1;
 	}
-	if (st.st_size == 0 || (uint64_t)st.st_size > FILE_MAX) {
-		errorf("%s %s is %s: is it really a %s?", what, path,
-		       st.st_size ? "larger than 512 MiB" : "empty", what);
-		goto fail;
-	}
-	buf = malloc(st.st_size);
-	if (!buf) {
-		errorf("cannot allocate %lld bytes to read %s %s",
-		       (long long)st.st_size, what, path);
-		goto fail;
-	}
-	while (done < (size_t)st.st_size) {
-		n = read(fd, buf + done, st.st_size - done);
+	return fd;
+}
+
+/*
+ * Read [0, len) of an open file into buf, from its start whatever its
+ * file offset (pread).  The file may have changed since we looked at it:
+ * ending early is an error.
+ */
+static int read_all(const char *what, const char *path, int fd, uint8_t *buf,
+		    size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, buf + done, len - done, done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			errorf("cannot read %s %s: %s", what, path,
 			       n ? strerror(errno) : "it shrank while we read it");
-			free(buf);
-			goto fail;
+			return -1;
 		}
 		done += n;
 	}
-	close(fd);
-	*bufp = buf;
-	*lenp = done;
 	return 0;
-fail:
-	close(fd);
-	return -1;
+}
+
+/* Read a whole open file into a new buffer. */
+static int read_file(const char *what, const char *path, int fd,
+		     uint8_t **bufp, size_t *lenp)
+{
+	struct stat st;
+	uint8_t *buf;
+
+	if (fstat(fd, &st) < 0) {
+		errorf("cannot stat %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (st.st_size == 0 || (uint64_t)st.st_size > FILE_MAX) {
+		errorf("%s %s is %s: is it really a %s?", what, path,
+		       st.st_size ? "larger than 512 MiB" : "empty", what);
+		return -1;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		errorf("cannot allocate %lld bytes to read %s %s",
+		       (long long)st.st_size, what, path);
+		return -1;
+	}
+	if (read_all(what, path, fd, buf, st.st_size)) {
+		free(buf);
+		return -1;
+	}
+	*bufp = buf;
+	*lenp = st.st_size;
+	return 0;
 }
 
 /* Check one PT_LOAD segment; widen [*lo, *hi) to cover it. */
@@ -400,16 +441,28 @@ int load_kernel_image(const char *path, const uint8_t *img, size_t len,
 	return -1;
 }
 
-int load_kernel_file(const char *path, struct boot_info *bi)
+static int load_kernel_fd(const char *path, int fd, struct boot_info *bi)
 {
 	uint8_t *img;
 	size_t len;
 	int ret;
 
-	if (read_file("kernel", path, &img, &len))
+	if (read_file("kernel", path, fd, &img, &len))
 		return -1;
 	ret = load_kernel_image(path, img, len, bi);
 	free(img);
+	return ret;
+}
+
+int load_kernel_file(const char *path, struct boot_info *bi)
+{
+	int fd = open_file("kernel", path);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = load_kernel_fd(path, fd, bi);
+	close(fd);
 	return ret;
 }
 
@@ -418,26 +471,15 @@ int load_kernel_file(const char *path, struct boot_info *bi)
  * from the kernel and the memory it allocates early.  It is read straight
  * into guest memory.
  */
-int load_initrd(const char *path, struct boot_info *bi)
+static int load_initrd_fd(const char *path, int fd, struct boot_info *bi)
 {
 	struct stat st;
-	uint32_t addr, done = 0;
 	uint64_t rounded;
-	ssize_t n;
-	int fd;
+	uint32_t addr;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errorf("cannot open initrd %s: %s (check the path)", path,
-		       strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0)
-		st.st_mode = 0;
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		errorf("initrd %s is %s: pass a cpio archive (e.g. from scripts/mkinitramfs.sh)",
-		       path, S_ISREG(st.st_mode) ? "empty" : "not a regular file");
-		close(fd);
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
+		errorf("initrd %s is empty: pass a cpio archive (e.g. from scripts/mkinitramfs.sh)",
+		       path);
 		return -1;
 	}
 	rounded = ((uint64_t)st.st_size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
@@ -445,26 +487,27 @@ int load_initrd(const char *path, struct boot_info *bi)
 		errorf("initrd %s (%llu KiB) does not fit in RAM above the kernel, %u KiB free: %s",
 		       path, (unsigned long long)st.st_size / 1024,
 		       (guest_mem.size - bi->kernel_end) / 1024, larger_mem);
-		close(fd);
 		return -1;
 	}
 	addr = guest_mem.size - rounded;
-	while (done < st.st_size) {
-		n = read(fd, guest_ptr(addr + done, 0), st.st_size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			errorf("cannot read initrd %s: %s", path,
-			       n ? strerror(errno) : "it shrank while we read it");
-			close(fd);
-			return -1;
-		}
-		done += n;
-	}
-	close(fd);
+	if (read_all("initrd", path, fd, guest_ptr(addr, st.st_size),
+		     st.st_size))
+		return -1;
 	bi->initrd_addr = addr;
-	bi->initrd_size = done;
+	bi->initrd_size = st.st_size;
 	return 0;
+}
+
+int load_initrd(const char *path, struct boot_info *bi)
+{
+	int fd = open_file("initrd", path);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = load_initrd_fd(path, fd, bi);
+	close(fd);
+	return ret;
 }
 
 static bool has_arg(int nargs, const char *const *args, const char *prefix)
@@ -572,14 +615,45 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 	return 0;
 }
 
-/* Everything the guest finds in its memory when it starts. */
-int boot_setup(const struct config *cfg, struct boot_info *bi)
+int boot_open(const struct config *cfg, struct boot_files *bf)
+{
+	bf->initrd = -1;
+	bf->kernel = open_file("kernel", cfg->kernel);
+	if (bf->kernel < 0)
+		return -1;
+	if (cfg->initrd) {
+		bf->initrd = open_file("initrd", cfg->initrd);
+		if (bf->initrd < 0) {
+			close(bf->kernel);
+			bf->kernel = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void boot_close(struct boot_files *bf)
+{
+	if (bf->kernel >= 0)
+		close(bf->kernel);
+	if (bf->initrd >= 0)
+		close(bf->initrd);
+	bf->kernel = -1;
+	bf->initrd = -1;
+}
+
+/*
+ * Everything the guest finds in its memory when it starts, from the open
+ * kernel and initrd: at the first start and at each restart.
+ */
+int boot_load(const struct config *cfg, const struct boot_files *bf,
+	      struct boot_info *bi)
 {
 	char cmdline[CMDLINE_MAX];
 
-	if (load_kernel_file(cfg->kernel, bi))
+	if (load_kernel_fd(cfg->kernel, bf->kernel, bi))
 		return -1;
-	if (cfg->initrd && load_initrd(cfg->initrd, bi))
+	if (bf->initrd >= 0 && load_initrd_fd(cfg->initrd, bf->initrd, bi))
 		return -1;
 	if (build_cmdline(cmdline, sizeof(cmdline), cfg->nargs, cfg->args))
 		return -1;
@@ -591,4 +665,17 @@ int boot_setup(const struct config *cfg, struct boot_info *bi)
 		     bi->initrd_addr, bi->initrd_size);
 	vmsg("command line: %s", cmdline);
 	return setup_boot_params(bi, cmdline);
+}
+
+/* Open, load and close: a guest that starts once. */
+int boot_setup(const struct config *cfg, struct boot_info *bi)
+{
+	struct boot_files bf;
+	int ret;
+
+	if (boot_open(cfg, &bf))
+		return -1;
+	ret = boot_load(cfg, &bf, bi);
+	boot_close(&bf);
+	return ret;
 }

@@ -3,12 +3,15 @@
  * lguest: the Launcher.  It builds a guest in its own memory, hands it to
  * the host through /dev/lguest, and then runs it: each read() of
  * /dev/lguest runs the guest until it does something the Launcher must
- * emulate (port I/O, device memory), or stops.
+ * emulate (port I/O, device memory), or stops.  The main thread runs the
+ * guest and does what its accesses ask for; the console's input and each
+ * network card's receive side have threads of their own (see virtio.c).
  *
  * Usage, exit statuses and the boot protocol: lguest --help and
  * Documentation/launcher.md.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +20,29 @@
 #include "lguest.h"
 
 #define LGUEST_DEV	"/dev/lguest"
+#define PASSWD_FILE	"/etc/passwd"
 
-static char **saved_argv;
+static struct config cfg;
+static struct boot_files boot_files;
 static volatile sig_atomic_t stop_signal;
 
+/*
+ * A termination signal: the run loop stops.  It interrupts the read()
+ * that runs the guest; if it came just before that read() started, the
+ * alarm interrupts it a second later (and so on, until we are gone).
+ */
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+	alarm(1);
+}
+
+/* SIGUSR1 from request_stop(), or that alarm: interrupt, and poke again. */
+static void on_wake(int sig)
+{
+	(void)sig;
+	if (stop_signal || stop_is_pending())
+		alarm(1);
 }
 
 /* A crash of ours: give the user the terminal back, then crash. */
@@ -36,11 +55,13 @@ static void on_fatal_signal(int sig)
 
 /*
  * No SA_RESTART: a termination signal must interrupt the read() that
- * runs the guest (the host returns EINTR), so that we can stop.
+ * runs the guest (the host returns EINTR), so that we can stop.  The
+ * device threads block all signals: these all go to the main thread.
  */
 static void setup_signals(void)
 {
 	static const int stop[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	static const int wake[] = { SIGUSR1, SIGALRM };
 	static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	struct sigaction sa;
 	unsigned int i;
@@ -50,6 +71,9 @@ static void setup_signals(void)
 	sa.sa_handler = on_stop_signal;
 	for (i = 0; i < ARRAY_SIZE(stop); i++)
 		sigaction(stop[i], &sa, NULL);
+	sa.sa_handler = on_wake;
+	for (i = 0; i < ARRAY_SIZE(wake); i++)
+		sigaction(wake[i], &sa, NULL);
 	sa.sa_handler = on_fatal_signal;
 	for (i = 0; i < ARRAY_SIZE(crash); i++)
 		sigaction(crash[i], &sa, NULL);
@@ -58,21 +82,96 @@ static void setup_signals(void)
 }
 
 /*
- * The guest asked for a reboot.  The simplest complete way to start over
- * (fresh memory, devices, host state) is to exec ourselves with the same
- * arguments: /dev/lguest is close-on-exec, so the host drops the old
- * guest, and the new Launcher loads the kernel again.
+ * The way out of a running Launcher: device threads stopped and joined.
+ * No more signals from here on (they would only interrupt the terminal's
+ * restoration); SIGKILL still works, of course.
  */
-static void __noreturn restart_guest(void)
+static void __noreturn finish(int status)
 {
-	vmsg("the guest asked for a restart: starting over");
-	term_restore();
-	execv("/proc/self/exe", saved_argv);
-	/* No /proc (a minimal host, say): find ourselves the usual way. */
-	execvp(saved_argv[0], saved_argv);
-	fatal(EXIT_INTERNAL,
-	      "cannot restart the guest: exec of /proc/self/exe and of %s failed: %s (is /proc mounted?)",
-	      saved_argv[0], strerror(errno));
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	alarm(0);
+	devices_stop();
+	lguest_exit(status);
+}
+
+static int add_device(struct device *dev)
+{
+	return dev ? device_register(dev) : -1;
+}
+
+/*
+ * The devices, in the order the guest finds them: the console (hvc0),
+ * the disks (vda, vdb...), the entropy device, the network cards.  The
+ * files and taps behind them are opened here, once: they stay across
+ * guest restarts, and they are opened before we drop privileges.
+ */
+static int create_devices(void)
+{
+	char ifname[IFNAMSIZ];
+	unsigned int i;
+	int fd;
+
+	if (add_device(console_create(STDIN_FILENO, STDOUT_FILENO)))
+		return -1;
+	for (i = 0; i < cfg.nblocks; i++)
+		if (add_device(block_create(cfg.blocks[i], i)))
+			return -1;
+	if (cfg.rng && add_device(rng_create(RNG_SOURCE)))
+		return -1;
+	for (i = 0; i < cfg.nnets; i++) {
+		fd = tap_open(&cfg.nets[i], ifname, sizeof(ifname));
+		if (fd < 0 || add_device(net_create(fd, true, i, ifname)))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load the guest into (zeroed) memory and hand it to the host in a new
+ * /dev/lguest open file: at the start, and at each restart.
+ */
+static int start_guest(void)
+{
+	struct boot_info bi;
+
+	/* Devices first: the command line names their addresses. */
+	if (boot_load(&cfg, &boot_files, &bi))
+		return -1;
+	if (lgdev_open(LGUEST_DEV))
+		return -1;
+	/* The Launcher is 32-bit: guest memory's address fits in a __u32. */
+	if (lgdev_initialize((uint32_t)(uintptr_t)guest_mem.base,
+			     guest_mem.size / PAGE_SIZE, bi.entry,
+			     devices_end_page()))
+		return -1;
+	/* The 32-bit boot protocol: %esi points to boot_params. */
+	vcpu_setreg(LGUEST_REG_ESI, BOOT_PARAMS_ADDR);
+	return 0;
+}
+
+/*
+ * The guest asked for a reboot: start it again, in this Launcher, which
+ * may have given up its privileges by now.  Every device goes back to its
+ * power-on state first, under its lock, so that no device thread touches
+ * the rings or guest memory from then on; then guest memory is zeroed
+ * and loaded again from the kernel and initrd we kept open, and the
+ * guest goes to the host in a new open file (from the helper of privs.c
+ * after --username or --chroot), which frees the old guest.  The taps,
+ * disks, terminal and threads stay as they are.
+ */
+static void restart_guest(void)
+{
+	vmsg("the guest asked for a restart: starting it again");
+	devices_reset();
+	emulate_reset();
+	guest_memory_clear();
+	if (start_guest()) {
+		errorf("cannot restart the guest");
+		finish(EXIT_SETUP);
+	}
 }
 
 static void __noreturn guest_died(void)
@@ -85,7 +184,25 @@ static void __noreturn guest_died(void)
 	len = strlen(reason);
 	while (len && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
 		reason[--len] = '\0';
-	fatal(EXIT_GUEST, "guest died: %s", reason);
+	errorf("guest died: %s", reason);
+	finish(EXIT_GUEST);
+}
+
+/* A signal, or three Ctrl-C on the console */
+static void check_stop(void)
+{
+	char msg[256];
+	int status;
+
+	if (stop_signal) {
+		errorf("stopped by signal %d (%s)", stop_signal,
+		       strsignal(stop_signal));
+		finish(EXIT_GUEST);
+	}
+	if (stop_requested(&status, msg, sizeof(msg))) {
+		errorf("%s", msg);
+		finish(status);
+	}
 }
 
 static void __noreturn run_guest(void)
@@ -94,9 +211,7 @@ static void __noreturn run_guest(void)
 	ssize_t n;
 
 	for (;;) {
-		if (stop_signal)
-			fatal(EXIT_GUEST, "stopped by signal %d (%s)",
-			      stop_signal, strsignal(stop_signal));
+		check_stop();
 		n = vcpu_run(&p);
 		if (n == sizeof(p)) {
 			handle_pending(&p);
@@ -104,7 +219,7 @@ static void __noreturn run_guest(void)
 		}
 		if (n == 0) {
 			vmsg("the guest powered off");
-			exit(EXIT_POWEROFF);
+			finish(EXIT_POWEROFF);
 		}
 		if (n > 0)
 			fatal(EXIT_INTERNAL,
@@ -115,6 +230,7 @@ static void __noreturn run_guest(void)
 			continue;
 		case ERESTART:
 			restart_guest();
+			continue;
 		case ENOENT:
 			guest_died();
 		default:
@@ -126,11 +242,9 @@ static void __noreturn run_guest(void)
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
-	struct boot_info bi;
-	struct device *con;
+	struct creds creds;
+	bool drop;
 
-	saved_argv = argv;
 	switch (parse_args(argc, argv, &cfg)) {
 	case PARSE_HELP:
 		print_usage(stdout);
@@ -141,31 +255,26 @@ int main(int argc, char **argv)
 		break;
 	}
 	verbose = cfg.verbose;
+	set_main_thread();
 
-	/* Devices first: the command line names their addresses. */
-	if (guest_memory_map(cfg.mem_mb))
+	/* A bad user or directory is refused before anything starts. */
+	if (creds_prepare(&cfg, PASSWD_FILE, &creds))
 		return EXIT_SETUP;
-	con = console_create(STDIN_FILENO, STDOUT_FILENO);
-	if (!con || device_register(con))
-		return EXIT_INTERNAL;
-	if (boot_setup(&cfg, &bi))
+	drop = creds.set_ids || creds.root;
+	/* Before any other file is open, and while we are one thread */
+	if (drop && opener_start(LGUEST_DEV))
 		return EXIT_SETUP;
-
-	if (lgdev_open(LGUEST_DEV))
+	if (guest_memory_map(cfg.mem_mb) || create_devices() ||
+	    boot_open(&cfg, &boot_files) || start_guest())
 		return EXIT_SETUP;
-	/* The Launcher is 32-bit: guest memory's address fits in a __u32. */
-	if (lgdev_initialize((uint32_t)(uintptr_t)guest_mem.base,
-			     guest_mem.size / PAGE_SIZE, bi.entry,
-			     devices_end_page()))
+	if (drop && creds_drop(&creds))
 		return EXIT_SETUP;
-	/* The 32-bit boot protocol: %esi points to boot_params. */
-	vcpu_setreg(LGUEST_REG_ESI, BOOT_PARAMS_ADDR);
 
 	setup_signals();
 	atexit(term_restore);
 	if (term_raw(STDIN_FILENO))
 		return EXIT_SETUP;
-	if (console_start_input(con))
-		return EXIT_INTERNAL;
+	if (devices_start())
+		finish(EXIT_INTERNAL);
 	run_guest();
 }

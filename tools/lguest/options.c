@@ -11,16 +11,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include "lguest.h"
 
-/*
- * The next devices (--block, --tunnet, --rng) and the privilege options
- * (--username, --chroot) will be more rows here and more fields in
- * struct config.
- */
+/* The options without a short form */
+enum {
+	OPT_BLOCK = 0x100,
+	OPT_RNG,
+	OPT_TUNNET,
+	OPT_USERNAME,
+	OPT_CHROOT,
+};
+
 static const struct option long_options[] = {
 	{ "verbose",	no_argument,		NULL, 'v' },
 	{ "initrd",	required_argument,	NULL, 'i' },
+	{ "block",	required_argument,	NULL, OPT_BLOCK },
+	{ "rng",	no_argument,		NULL, OPT_RNG },
+	{ "tunnet",	required_argument,	NULL, OPT_TUNNET },
+	{ "username",	required_argument,	NULL, OPT_USERNAME },
+	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -30,6 +41,7 @@ static const char short_options[] = "+:vi:h";
 
 /* The first line of --help, and the reminder after a missing argument */
 #define USAGE	"usage: lguest [OPTIONS] MEM_MB KERNEL [KERNEL ARGS...]"
+#define TUNNET_EXAMPLE	"e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0"
 
 void print_usage(FILE *f)
 {
@@ -48,6 +60,22 @@ void print_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -i, --initrd=FILE  load FILE as the initial RAM disk\n"
+		"  --block=FILE       a virtio disk backed by FILE (a disk image whose\n"
+		"                     size is a multiple of 512, or a block device);\n"
+		"                     read-only if FILE cannot be written.  Repeat it\n"
+		"                     for more disks: vda, vdb... in this order\n"
+		"  --rng              a virtio entropy device (hwrng) fed from the\n"
+		"                     host's /dev/urandom\n"
+		"  --tunnet=IP        a virtio network card on a new tap device whose\n"
+		"                     host side gets address IP/24 (give the guest\n"
+		"                     another address of that network)\n"
+		"  --tunnet=bridge:BR the same, on a tap added to the host's bridge\n"
+		"                     BR.  Repeat --tunnet for more cards; taps need\n"
+		"                     root and the tun module\n"
+		"  --username=USER    once the guest is set up, run as USER (a name\n"
+		"                     from /etc/passwd, or UID[:GID]); needs root\n"
+		"  --chroot=DIR       once the guest is set up, chroot to DIR; needs\n"
+		"                     root.  A guest reboot works with both\n"
 		"  -v, --verbose      report what the guest does wrong (bad device\n"
 		"                     accesses, instructions we cannot emulate)\n"
 		"  -h, --help         show this help\n"
@@ -59,7 +87,8 @@ void print_usage(FILE *f)
 		"\n"
 		"Exit status:\n"
 		"  0  the guest powered off\n"
-		"  1  usage or setup error (bad option, missing file, no /dev/lguest...)\n"
+		"  1  usage or setup error (bad option, missing file, no /dev/lguest,\n"
+		"     no tap, unknown user...)\n"
 		"  2  the guest died, crashed or was killed (signal, three Ctrl-C)\n"
 		"  3  internal Launcher error\n",
 		MEM_MB_MIN, MEM_MB_MAX);
@@ -97,6 +126,69 @@ static int parse_mem(const char *s, unsigned int *mem_mb)
 	return 0;
 }
 
+/*
+ * --tunnet=IP: the host's address on the guest's /24, which must be one a
+ * host can have there.  --tunnet=bridge:BR: an interface name.
+ */
+static int parse_tunnet(const char *arg, struct tunnet *tn)
+{
+	static const char bridge[] = "bridge:";
+	const char *br;
+	uint32_t ip;
+
+	memset(tn, 0, sizeof(*tn));
+	tn->arg = arg;
+	if (!strncmp(arg, bridge, strlen(bridge))) {
+		br = arg + strlen(bridge);
+		if (!*br) {
+			errorf("--tunnet=%s needs a bridge name, %s", arg,
+			       TUNNET_EXAMPLE);
+			return -1;
+		}
+		if (strlen(br) >= IFNAMSIZ) {
+			errorf("--tunnet=%s: bridge name '%s' is longer than %d characters",
+			       arg, br, IFNAMSIZ - 1);
+			return -1;
+		}
+		if (!strcmp(br, ".") || !strcmp(br, "..") ||
+		    strpbrk(br, "/: \t\n")) {
+			errorf("--tunnet=%s: '%s' is not an interface name", arg,
+			       br);
+			return -1;
+		}
+		tn->bridge = br;
+		return 0;
+	}
+	if (inet_pton(AF_INET, arg, &tn->ip) != 1) {
+		errorf("--tunnet=%s: '%s' is not an IPv4 address: give %s, %s",
+		       arg, arg,
+		       "the host's address on the guest's network or a bridge",
+		       TUNNET_EXAMPLE);
+		return -1;
+	}
+	ip = ntohl(tn->ip.s_addr);
+	if ((ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 24) >= 224 ||
+	    (ip & 0xff) == 0 || (ip & 0xff) == 255) {
+		errorf("--tunnet=%s: the host cannot have address %s on a /24 network (%s): %s",
+		       arg, arg,
+		       "zero, loopback, multicast, or the network's first or last address",
+		       TUNNET_EXAMPLE);
+		return -1;
+	}
+	return 0;
+}
+
+/* One more device; the console is always there. */
+static int count_device(struct config *cfg)
+{
+	if (1 + cfg->nblocks + cfg->nnets + cfg->rng >= MAX_DEVICES) {
+		errorf("too many devices: at most %u, the console included (%s)",
+		       MAX_DEVICES, "each --block, --tunnet and --rng is one");
+		return -1;
+	}
+	return 0;
+}
+
 static void bad_option(int argc, char **argv)
 {
 	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
@@ -110,7 +202,8 @@ static void bad_option(int argc, char **argv)
 			       arg);
 		else
 			errorf("unknown option '%s' (see lguest --help)", arg);
-	} else if (optopt && optopt != ':' && strchr(short_options, optopt)) {
+	} else if (optopt > 0 && optopt < 0x80 && optopt != ':' &&
+		   strchr(short_options, optopt)) {
 		errorf("option '-%c' needs an argument (see lguest --help)",
 		       optopt);
 	} else {
@@ -138,6 +231,41 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 				return PARSE_ERROR;
 			}
 			cfg->initrd = optarg;
+			break;
+		case OPT_BLOCK:
+			if (!*optarg) {
+				errorf("--block needs a file name (see lguest --help)");
+				return PARSE_ERROR;
+			}
+			if (count_device(cfg))
+				return PARSE_ERROR;
+			cfg->blocks[cfg->nblocks++] = optarg;
+			break;
+		case OPT_RNG:
+			if (!cfg->rng && count_device(cfg))
+				return PARSE_ERROR;
+			cfg->rng = true;
+			break;
+		case OPT_TUNNET:
+			if (count_device(cfg) ||
+			    parse_tunnet(optarg, &cfg->nets[cfg->nnets]))
+				return PARSE_ERROR;
+			cfg->nnets++;
+			break;
+		case OPT_USERNAME:
+			if (!*optarg) {
+				errorf("--username needs a user name or a numeric %s",
+				       "UID[:GID] (see lguest --help)");
+				return PARSE_ERROR;
+			}
+			cfg->username = optarg;
+			break;
+		case OPT_CHROOT:
+			if (!*optarg) {
+				errorf("--chroot needs a directory (see lguest --help)");
+				return PARSE_ERROR;
+			}
+			cfg->chroot = optarg;
 			break;
 		case 'h':
 			return PARSE_HELP;

@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Messages.  Every error goes through errorf(), which also keeps the last
- * one in last_error so that the unit tests can check what a user would
- * read.
+ * Messages, the ways out, and threads.
+ *
+ * Every error goes through errorf(), which also keeps the last one in
+ * last_error so that the unit tests can check what a user would read.
+ *
+ * Only the main thread runs the guest and ends the Launcher normally.  A
+ * device thread that wants the Launcher to stop (three Ctrl-C on the
+ * console) asks the main thread with request_stop(), which interrupts its
+ * read() of /dev/lguest; a thread that hits an internal error calls
+ * fatal(), and exit() then ends every thread.  One lock makes sure that
+ * exit() runs once, whichever threads get there.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "lguest.h"
 
 bool verbose;
@@ -43,11 +55,23 @@ void vmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* exit() runs the atexit handlers, which put the terminal back. */
+static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * exit() runs the atexit handlers, which put the terminal back.  A second
+ * thread on its way out waits here for the first one to end the process.
+ */
+void lguest_exit(int status)
+{
+	pthread_mutex_lock(&exit_lock);
+	exit(status);
+}
+
 void fatal(int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&exit_lock);
 	va_start(ap, fmt);
 	vreport(fmt, ap);
 	va_end(ap);
@@ -64,4 +88,84 @@ void vdump(const char *what, const uint8_t *bytes, size_t len)
 	for (i = 0; i < len; i++)
 		fprintf(stderr, " %02x", bytes[i]);
 	fputc('\n', stderr);
+}
+
+/* The first stop request wins; the main thread acts on it. */
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static int stop_status;
+static char stop_msg[256];
+static pthread_t main_thread;
+static bool have_main_thread;
+static int stop_pending;	/* atomic: signal handlers read it */
+
+void set_main_thread(void)
+{
+	main_thread = pthread_self();
+	have_main_thread = true;
+}
+
+/*
+ * SIGUSR1 interrupts the main thread's read() of /dev/lguest (the device
+ * threads block every signal).  Should it land just before that read()
+ * starts, the SIGALRM that main.c keeps re-arming while a stop is pending
+ * comes a second later.
+ */
+void request_stop(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&stop_lock);
+	if (!stop_is_pending()) {
+		stop_status = status;
+		va_start(ap, fmt);
+		vsnprintf(stop_msg, sizeof(stop_msg), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&stop_pending, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&stop_lock);
+	if (have_main_thread) {
+		alarm(1);
+		pthread_kill(main_thread, SIGUSR1);
+	}
+}
+
+/* Async-signal-safe: a lock-free atomic load. */
+bool stop_is_pending(void)
+{
+	return __atomic_load_n(&stop_pending, __ATOMIC_SEQ_CST);
+}
+
+bool stop_requested(int *status, char *msg, size_t size)
+{
+	bool ret;
+
+	pthread_mutex_lock(&stop_lock);
+	ret = stop_is_pending();
+	if (ret) {
+		*status = stop_status;
+		snprintf(msg, size, "%s", stop_msg);
+	}
+	pthread_mutex_unlock(&stop_lock);
+	return ret;
+}
+
+/*
+ * A device thread.  It blocks every signal, so that the termination
+ * signals, and the wake-ups of request_stop(), go to the main thread.
+ */
+int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
+		 const char *what)
+{
+	sigset_t block, old;
+	int ret;
+
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = pthread_create(tid, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		errorf("cannot start the %s thread: %s", what, strerror(ret));
+		return -1;
+	}
+	return 0;
 }

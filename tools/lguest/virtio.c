@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
@@ -79,6 +80,27 @@ int device_register(struct device *dev)
 void devices_clear(void)
 {
 	ndevices = 0;
+}
+
+/* Start the devices' threads, once the guest is set up. */
+int devices_start(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		if (devices[i]->start && devices[i]->start(devices[i]))
+			return -1;
+	return 0;
+}
+
+/* Stop them and wait for them, on the way out. */
+void devices_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		if (devices[i]->stop)
+			devices[i]->stop(devices[i]);
 }
 
 /* The first page number after the device pages: LHREQ_INITIALIZE's mmio_pages. */
@@ -170,6 +192,28 @@ static void reset_device(struct device *dev)
 		dev->reset(dev);
 }
 
+/*
+ * The guest restarts: every device as at power on.  Each is reset under
+ * its lock, so a device thread is either done with the rings or finds the
+ * device reset (no ready queue, status 0) and leaves guest memory alone
+ * until the next guest sets the device up again.
+ */
+void devices_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		pthread_mutex_lock(&devices[i]->lock);
+		reset_device(devices[i]);
+		pthread_mutex_unlock(&devices[i]->lock);
+	}
+}
+
+bool virtio_has_feature(const struct device *dev, unsigned int bit)
+{
+	return bit < 64 && (dev->driver_features & (1ull << bit));
+}
+
 static struct virtqueue *selected_vq(struct device *dev)
 {
 	return dev->queue_sel < dev->nvqs ? &dev->vqs[dev->queue_sel] : NULL;
@@ -249,8 +293,11 @@ static void write_status(struct device *dev, uint32_t val)
 	}
 	dev->status = val;
 	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(was & VIRTIO_CONFIG_S_DRIVER_OK) && virtio_running(dev))
+	    !(was & VIRTIO_CONFIG_S_DRIVER_OK) && virtio_running(dev)) {
+		if (dev->driver_ok)
+			dev->driver_ok(dev);
 		start_device(dev);
+	}
 }
 
 static uint32_t config_read(struct device *dev, uint32_t off,
@@ -264,14 +311,20 @@ static uint32_t config_read(struct device *dev, uint32_t off,
 	return v;
 }
 
+/*
+ * The configuration fields our devices offer are all read-only for the
+ * driver (a MAC address, a capacity): a device with writable ones says
+ * so with a config_write hook.
+ */
 static void config_write(struct device *dev, uint32_t off, uint32_t val,
 			 unsigned int size)
 {
-	if (off + size > dev->config_len)
+	if (off + size > dev->config_len || !dev->config_write) {
+		vmsg("%s: write of 0x%x to read-only configuration at 0x%x",
+		     dev->name, val, off);
 		return;
-	memcpy(dev->config + off, &val, size);
-	if (dev->config_write)
-		dev->config_write(dev, off);
+	}
+	dev->config_write(dev, off, val, size);
 }
 
 static uint32_t high_or_low(uint64_t v, uint32_t sel)
@@ -560,4 +613,73 @@ void vq_interrupt(struct virtqueue *vq)
 	if (flags & VRING_AVAIL_F_NO_INTERRUPT)
 		return;
 	raise_irq(vq->dev, VIRTIO_MMIO_INT_VRING);
+}
+
+/*
+ * Copy between a buffer's parts (e->out or e->in) and the Launcher's
+ * memory, from byte off of the buffer on; up to len bytes, fewer if the
+ * buffer ends first.  Return how many bytes were copied.
+ */
+static uint32_t iov_copy(const struct vq_iov *iov, unsigned int n,
+			 uint32_t off, uint8_t *buf, uint32_t len, bool to_iov)
+{
+	uint32_t done = 0, chunk;
+	unsigned int i;
+
+	for (i = 0; i < n && done < len; i++) {
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		chunk = iov[i].len - off;
+		if (chunk > len - done)
+			chunk = len - done;
+		if (to_iov)
+			memcpy(iov[i].base + off, buf + done, chunk);
+		else
+			memcpy(buf + done, iov[i].base + off, chunk);
+		done += chunk;
+		off = 0;
+	}
+	return done;
+}
+
+uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		    void *buf, uint32_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
+uint32_t iov_from_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		      const void *buf, uint32_t len)
+{
+	return iov_copy(iov, n, off, (uint8_t *)buf, len, true);
+}
+
+/*
+ * Bytes [off, off + len) of a buffer's parts as an iovec array for
+ * readv() and friends, which out must have room for (n entries): return
+ * the number of entries, which cover fewer bytes if the buffer ends first.
+ */
+unsigned int iov_slice(const struct vq_iov *iov, unsigned int n, uint32_t off,
+		       uint32_t len, struct iovec *out)
+{
+	unsigned int i, cnt = 0;
+	uint32_t chunk;
+
+	for (i = 0; i < n && len; i++) {
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		chunk = iov[i].len - off;
+		if (chunk > len)
+			chunk = len;
+		out[cnt].iov_base = iov[i].base + off;
+		out[cnt].iov_len = chunk;
+		cnt++;
+		len -= chunk;
+		off = 0;
+	}
+	return cnt;
 }

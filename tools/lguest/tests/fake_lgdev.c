@@ -10,8 +10,8 @@
  *             Linux's virtio-mmio driver does, prints through transmitq,
  *             waits for stdin to arrive in receiveq, then powers off
  *   died      dies; the host's reason is "Kernel panic - not syncing: test"
- *   restart   asks for a reboot, then (in the re-executed Launcher)
- *             powers off
+ *   restart   asks for a reboot, then (started again by the same
+ *             Launcher, in a new open file) prints and powers off
  *   signal    is interrupted by SIGTERM
  *   idle      prints "zzz" and then runs until the Launcher is stopped
  *             (for terminal tests: three Ctrl-C, signals)
@@ -19,7 +19,12 @@
  *   short     returns a short pending record
  *
  * Everything the fake host sees goes to stderr as "fake: ..." lines, and
- * "fake: FAIL ..." when the Launcher did something wrong.
+ * "fake: FAIL ..." when the Launcher did something wrong.  The first run
+ * of each guest reports who the Launcher is by then ("fake: run as uid N
+ * gid N", and "in the jail" if a file /lguest-fake-jail exists, which the
+ * tests put in a --chroot directory); after --username or --chroot, each
+ * open also asks the /dev/lguest helper of privs.c for a file and says
+ * what it answered.
  */
 #include <errno.h>
 #include <signal.h>
@@ -38,6 +43,9 @@ static uint32_t regs[LGUEST_NR_REGS];
 static unsigned int step;
 static unsigned int irqs;
 static int fails;
+/* One open file is one guest: a second INITIALIZE is EBUSY. */
+static bool initialized;
+static bool first_run;
 
 static __printf(1, 2) void fail(const char *fmt, ...);
 
@@ -62,6 +70,22 @@ int lgdev_open(const char *path)
 		return -1;
 	}
 	fprintf(stderr, "fake: open %s, scenario %s\n", path, scenario);
+	/*
+	 * After --username or --chroot the real lgdev_open() asks the
+	 * helper of privs.c; ask it too, to see that it still answers.
+	 */
+	if (opener_running()) {
+		int fd = opener_open();
+
+		fprintf(stderr, "fake: the helper answers: %s\n",
+			fd >= 0 ? "opened" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		else if (errno == EPIPE)
+			fail("the /dev/lguest helper is gone");
+	}
+	initialized = false;
+	first_run = true;
 	return 0;
 }
 
@@ -70,6 +94,9 @@ int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
 {
 	fprintf(stderr, "fake: INITIALIZE mem_pages=%u start=0x%x mmio_pages=%u\n",
 		mem_pages, start, mmio_pages);
+	if (initialized)
+		fail("INITIALIZE twice on one open file");
+	initialized = true;
 	if (base != (uint32_t)(uintptr_t)guest_mem.base)
 		fail("base 0x%x is not guest memory", base);
 	if (mem_pages != guest_mem.size / PAGE_SIZE)
@@ -331,9 +358,17 @@ ssize_t vcpu_run(struct lguest_pending *p)
 	static unsigned int chars;
 	ssize_t ret;
 
-	if (step == 0 && !chars && regs[LGUEST_REG_ESI] != BOOT_PARAMS_ADDR)
-		fail("esi is 0x%x at the first run, not boot_params",
-		     regs[LGUEST_REG_ESI]);
+	if (first_run) {
+		first_run = false;
+		if (regs[LGUEST_REG_ESI] != BOOT_PARAMS_ADDR)
+			fail("esi is 0x%x at the first run, not boot_params",
+			     regs[LGUEST_REG_ESI]);
+		fprintf(stderr, "fake: run as uid %u gid %u%s\n",
+			(unsigned int)getuid(), (unsigned int)getgid(),
+			access("/lguest-fake-jail", F_OK) ? "" : " in the jail");
+	}
+	if (!initialized)
+		fail("running a guest that was not initialized");
 	if (fails)
 		return result(-1, ENOENT);
 

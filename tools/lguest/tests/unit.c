@@ -19,13 +19,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <asm/bootparam.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include "lguest.h"
 #include "fake_vcpu.h"
@@ -111,6 +124,20 @@ static enum parse_result parse(struct config *cfg, int argc, ...)
 	return parse_args(argc, argv, cfg);
 }
 
+/* parse() with an array: argv[0] is added */
+static enum parse_result parse_args_n(struct config *cfg, int n, char **args)
+{
+	static char *argv[64];
+	int i;
+
+	argv[0] = "lguest";
+	for (i = 0; i < n && i < 62; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	clear_error();
+	return parse_args(i + 1, argv, cfg);
+}
+
 static void test_options(void)
 {
 	struct config cfg;
@@ -161,6 +188,90 @@ static void test_options(void)
 	      !cfg.verbose, "parse state is fresh each time");
 }
 
+static void test_device_options(void)
+{
+	struct config cfg;
+	char *many[40];
+	int i;
+
+	group = "device options";
+	CHECK(parse(&cfg, 9, "--block=a.img", "--rng", "--block=b.img",
+		    "--tunnet=192.168.19.1", "--tunnet=bridge:br0",
+		    "--username=nobody", "64", "k") == PARSE_RUN,
+	      "every device option");
+	CHECK(cfg.nblocks == 2 && !strcmp(cfg.blocks[0], "a.img") &&
+	      !strcmp(cfg.blocks[1], "b.img"), "two disks, in order");
+	CHECK(cfg.rng, "--rng");
+	CHECK(cfg.nnets == 2 && !cfg.nets[0].bridge &&
+	      cfg.nets[0].ip.s_addr == htonl(0xc0a81301) &&
+	      cfg.nets[1].bridge && !strcmp(cfg.nets[1].bridge, "br0"),
+	      "--tunnet=IP and --tunnet=bridge:BR");
+	CHECK(!strcmp(cfg.username, "nobody") && !cfg.chroot, "--username");
+	CHECK(parse(&cfg, 5, "--chroot=/var/empty", "--rng", "64", "k") ==
+	      PARSE_RUN && !strcmp(cfg.chroot, "/var/empty") && cfg.rng &&
+	      !cfg.nblocks && !cfg.nnets && !cfg.username,
+	      "--chroot, and a fresh parse");
+	CHECK(parse(&cfg, 5, "--rng", "--rng", "64", "k") == PARSE_RUN &&
+	      cfg.rng, "--rng twice is one device");
+	CHECK(parse(&cfg, 4, "64", "k", "--block=x") == PARSE_RUN &&
+	      !cfg.nblocks, "--block after KERNEL goes to the guest");
+
+	CHECK_ERR(parse(&cfg, 4, "--block=", "64", "k") == PARSE_ERROR,
+		  "--block needs a file name (see lguest --help)");
+	CHECK_ERR(parse(&cfg, 2, "--block") == PARSE_ERROR,
+		  "option '--block' needs an argument (see lguest --help)");
+	CHECK_ERR(parse(&cfg, 4, "--rng=1", "64", "k") == PARSE_ERROR,
+		  "option '--rng' takes no argument (see lguest --help)");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=300.1.1.1", "64", "k") ==
+		  PARSE_ERROR,
+		  "--tunnet=300.1.1.1: '300.1.1.1' is not an IPv4 address: give the host's address on the guest's network or a bridge, e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=10.1.1", "64", "k") == PARSE_ERROR,
+		  "'10.1.1' is not an IPv4 address");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=br0", "64", "k") == PARSE_ERROR,
+		  "'br0' is not an IPv4 address");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=", "64", "k") == PARSE_ERROR,
+		  "'' is not an IPv4 address");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=192.168.19.0", "64", "k") ==
+		  PARSE_ERROR,
+		  "--tunnet=192.168.19.0: the host cannot have address 192.168.19.0 on a /24 network (zero, loopback, multicast, or the network's first or last address): e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=10.0.0.255", "64", "k") ==
+		  PARSE_ERROR, "the host cannot have address 10.0.0.255");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=127.0.0.1", "64", "k") ==
+		  PARSE_ERROR, "the host cannot have address 127.0.0.1");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=224.1.1.1", "64", "k") ==
+		  PARSE_ERROR, "the host cannot have address 224.1.1.1");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=bridge:", "64", "k") == PARSE_ERROR,
+		  "--tunnet=bridge: needs a bridge name, e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=bridge:a-very-long-bridge", "64",
+			"k") == PARSE_ERROR,
+		  "--tunnet=bridge:a-very-long-bridge: bridge name 'a-very-long-bridge' is longer than 15 characters");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=bridge:a/b", "64", "k") ==
+		  PARSE_ERROR,
+		  "--tunnet=bridge:a/b: 'a/b' is not an interface name");
+	CHECK_ERR(parse(&cfg, 4, "--tunnet=bridge:..", "64", "k") ==
+		  PARSE_ERROR, "'..' is not an interface name");
+	CHECK_ERR(parse(&cfg, 4, "--username=", "64", "k") == PARSE_ERROR,
+		  "--username needs a user name or a numeric UID[:GID] (see lguest --help)");
+	CHECK_ERR(parse(&cfg, 4, "--chroot=", "64", "k") == PARSE_ERROR,
+		  "--chroot needs a directory (see lguest --help)");
+	CHECK_ERR(parse(&cfg, 2, "--chroot") == PARSE_ERROR,
+		  "option '--chroot' needs an argument");
+
+	/* 31 devices at most, the console one of them */
+	many[0] = "--rng";
+	for (i = 1; i < 30; i++)
+		many[i] = "--block=d";
+	many[30] = "64";
+	many[31] = "k";
+	CHECK(parse_args_n(&cfg, 32, many) == PARSE_RUN &&
+	      cfg.nblocks == 29 && cfg.rng, "31 devices");
+	many[30] = "--tunnet=bridge:br0";
+	many[31] = "64";
+	many[32] = "k";
+	CHECK_ERR(parse_args_n(&cfg, 33, many) == PARSE_ERROR,
+		  "too many devices: at most 31, the console included (each --block, --tunnet and --rng is one)");
+}
+
 /* ---------------------------------------------------------------- */
 /* Loading kernels                                                   */
 
@@ -187,9 +298,10 @@ static uint8_t *slurp(const char *path, size_t *len)
 #define TMPDIR_TEMPLATE	"/tmp/lguest-unit.XXXXXX"
 static char tmpdir[sizeof(TMPDIR_TEMPLATE)];
 
-#define MAX_TMP	16
+#define MAX_TMP	32
 static char tmp_files[MAX_TMP][256];
 static unsigned int ntmp;
+static const char *rmdir_at_end;
 
 /* A file in tmpdir, removed at the end: its path. */
 static const char *write_tmp(const char *name, const void *data, size_t len)
@@ -850,20 +962,23 @@ static void test_pio(void)
 #define QSIZE		8
 
 static struct device *con;
+/* The device the helpers below drive: the console, unless a test says */
+static struct device *dut;
 
 static void w32(uint32_t off, uint32_t v)
 {
-	con->mmio_write(con, off, v, 4);
+	dut->mmio_write(dut, off, v, 4);
 }
 
 static uint32_t r32(uint32_t off)
 {
-	return con->mmio_read(con, off, 4);
+	return dut->mmio_read(dut, off, 4);
 }
 
+/* Each device's rings have 256 KiB of their own, each queue 64 KiB. */
 static uint32_t desc_gpa(unsigned int q)
 {
-	return RING_BASE + q * 0x10000;
+	return RING_BASE + dut->index * 0x40000 + q * 0x10000;
 }
 
 static struct vring_desc *desc(unsigned int q)
@@ -895,9 +1010,14 @@ static void setup_queue(unsigned int q, unsigned int num)
 	w32(VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
-/* What virtio_mmio.c and the virtio core do at probe time. */
-static void driver_init(bool driver_ok)
+/*
+ * What virtio_mmio.c and the virtio core do at probe time, accepting
+ * features (bits 0-31) and VERSION_1, and setting up every queue.
+ */
+static void driver_init_features(uint32_t features, bool driver_ok)
 {
+	unsigned int q;
+
 	w32(VIRTIO_MMIO_STATUS, 0);
 	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
@@ -905,16 +1025,21 @@ static void driver_init(bool driver_ok)
 	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	w32(VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 is bit 32 */
 	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	w32(VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	w32(VIRTIO_MMIO_DRIVER_FEATURES, features);
 	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 	    VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-	setup_queue(0, QSIZE);
-	setup_queue(1, QSIZE);
+	for (q = 0; q < dut->nvqs; q++)
+		setup_queue(q, QSIZE);
 	if (driver_ok)
 		w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 		    VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
 		    VIRTIO_CONFIG_S_DRIVER_OK);
 	fake_vcpu_reset();
+}
+
+static void driver_init(bool driver_ok)
+{
+	driver_init_features(0, driver_ok);
 }
 
 static void set_desc(unsigned int q, unsigned int i, uint64_t addr,
@@ -932,7 +1057,8 @@ static void make_avail(unsigned int q, uint16_t head)
 	struct vring_avail *a = avail(q);
 
 	a->ring[a->idx % QSIZE] = head;
-	a->idx++;
+	/* Release: a device thread may be reading the ring right now. */
+	__atomic_store_n(&a->idx, a->idx + 1, __ATOMIC_RELEASE);
 }
 
 static void kick(unsigned int q)
@@ -1292,6 +1418,1017 @@ static void test_mmio_insns(void)
 
 /* ---------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------- */
+/* Helpers for the device tests                                      */
+
+/*
+ * Run fn in a child process, for what cannot be undone in this one
+ * (a new uid, a chroot, a network namespace); its checks count here.
+ */
+static void in_child(const char *what, void (*fn)(void))
+{
+	int counts[3], p[2], st = 0;
+	ssize_t n;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(p) < 0) {
+		CHECK(false, "%s: pipe: %s", what, strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		passed = 0;
+		failed = 0;
+		skipped = 0;
+		fn();
+		counts[0] = passed;
+		counts[1] = failed;
+		counts[2] = skipped;
+		fflush(stdout);
+		if (write(p[1], counts, sizeof(counts)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	n = pid < 0 ? -1 : read(p[0], counts, sizeof(counts));
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (n != sizeof(counts)) {
+		CHECK(false, "%s: the test process died (status 0x%x)", what, st);
+		return;
+	}
+	passed += counts[0];
+	failed += counts[1];
+	skipped += counts[2];
+}
+
+static uint8_t *gmem(uint32_t gpa)
+{
+	return ram + gpa;
+}
+
+static struct vring_used_elem *last_used(unsigned int q)
+{
+	return &used(q)->ring[(uint16_t)(used(q)->idx - 1) % QSIZE];
+}
+
+/* Wait (up to 2 s) for a device thread to return buffers up to idx. */
+static bool wait_used(unsigned int q, uint16_t idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < 200; i++) {
+		if ((int16_t)(__atomic_load_n(&used(q)->idx, __ATOMIC_ACQUIRE) -
+			      idx) >= 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static uint32_t features_offered(unsigned int sel)
+{
+	w32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
+	return r32(VIRTIO_MMIO_DEVICE_FEATURES);
+}
+
+static uint32_t status_ok(void)
+{
+	return VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+static void test_iov(void)
+{
+	struct vq_iov v[3] = {
+		{ gmem(BUF_BASE), 4 }, { gmem(BUF_BASE + 0x10), 0 },
+		{ gmem(BUF_BASE + 0x20), 6 },
+	};
+	struct iovec out[3];
+	uint8_t buf[16];
+
+	group = "iov";
+	memcpy(gmem(BUF_BASE), "abcd", 4);
+	memcpy(gmem(BUF_BASE + 0x20), "efghij", 6);
+	CHECK(iov_to_buf(v, 3, 2, buf, 16) == 8 && !memcmp(buf, "cdefghij", 8),
+	      "copy out across parts, short at the end");
+	CHECK(iov_from_buf(v, 3, 3, "XYZ", 3) == 3 &&
+	      !memcmp(gmem(BUF_BASE), "abcX", 4) &&
+	      !memcmp(gmem(BUF_BASE + 0x20), "YZ", 2), "copy in across parts");
+	CHECK(iov_slice(v, 3, 3, 4, out) == 2 && out[0].iov_len == 1 &&
+	      out[0].iov_base == gmem(BUF_BASE + 3) && out[1].iov_len == 3 &&
+	      out[1].iov_base == gmem(BUF_BASE + 0x20), "slice");
+	CHECK(iov_slice(v, 3, 20, 4, out) == 0, "slice past the end");
+}
+
+/* ---------------------------------------------------------------- */
+/* virtio-blk                                                        */
+
+#define DISK_SECTORS	64
+#define BLK_HDR		BUF_BASE
+#define BLK_STATUS	(BUF_BASE + 0x100)
+#define BLK_DATA	(BUF_BASE + 0x1000)
+
+static uint8_t disk_byte(uint64_t off)
+{
+	return off * 7 + off / 512;
+}
+
+static const char *make_disk(const char *name, size_t size)
+{
+	uint8_t *d = malloc(size);
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		d[i] = disk_byte(i);
+	path = write_tmp(name, d, size);
+	free(d);
+	return path;
+}
+
+static bool disk_is(int fd, uint64_t off, const uint8_t *want, size_t len)
+{
+	uint8_t buf[4096];
+
+	return len <= sizeof(buf) && pread(fd, buf, len, off) == (ssize_t)len &&
+	       !memcmp(buf, want, len);
+}
+
+static bool disk_untouched(int fd, uint64_t off, size_t len)
+{
+	uint8_t want[4096];
+	size_t i;
+
+	for (i = 0; i < len && i < sizeof(want); i++)
+		want[i] = disk_byte(off + i);
+	return disk_is(fd, off, want, len);
+}
+
+/*
+ * A request as Linux's virtio_blk makes it: the header, the data (len
+ * bytes, device-writable for a read), the status byte.  Returns the
+ * status, 0xff if the device did not write one.
+ */
+static uint8_t blk_do(uint32_t type, uint64_t sector, uint32_t len,
+		      bool data_in)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	unsigned int d = 0;
+
+	memcpy(gmem(BLK_HDR), &h, sizeof(h));
+	*gmem(BLK_STATUS) = 0xff;
+	set_desc(0, d, BLK_HDR, sizeof(h), VRING_DESC_F_NEXT, d + 1);
+	d++;
+	if (len) {
+		set_desc(0, d, BLK_DATA, len,
+			 VRING_DESC_F_NEXT | (data_in ? VRING_DESC_F_WRITE : 0),
+			 d + 1);
+		d++;
+	}
+	set_desc(0, d, BLK_STATUS, 1, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 0);
+	kick(0);
+	return *gmem(BLK_STATUS);
+}
+
+static void test_block_requests(const char *path)
+{
+	uint8_t want[2048];
+	unsigned int i;
+	uint16_t idx;
+	int fd = open(path, O_RDONLY);
+
+	driver_init_features(1u << VIRTIO_BLK_F_SEG_MAX |
+			     1u << VIRTIO_BLK_F_FLUSH, true);
+	CHECK_EQ(r32(VIRTIO_MMIO_STATUS), status_ok(), "driver accepted");
+
+	/* Read 2 sectors from sector 3 */
+	memset(gmem(BLK_DATA), 0xee, 2048);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 3, 1024, true), VIRTIO_BLK_S_OK,
+		 "read: status");
+	for (i = 0; i < 1024; i++)
+		want[i] = disk_byte(3 * 512 + i);
+	CHECK(!memcmp(gmem(BLK_DATA), want, 1024) &&
+	      *gmem(BLK_DATA + 1024) == 0xee, "read: the file's bytes, no more");
+	CHECK(used(0)->idx == 1 && last_used(0)->id == 0 &&
+	      last_used(0)->len == 1025, "read: used, 1025 bytes written");
+	CHECK(fake_nirqs == 1 && fake_irqs[0] == dut->irq, "read: interrupt");
+
+	/* Data and status in one descriptor */
+	{
+		struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN,
+					       .sector = DISK_SECTORS - 1 };
+
+		memcpy(gmem(BLK_HDR), &h, sizeof(h));
+		set_desc(0, 0, BLK_HDR, sizeof(h), VRING_DESC_F_NEXT, 1);
+		set_desc(0, 1, BLK_DATA, 513, VRING_DESC_F_WRITE, 0);
+		gmem(BLK_DATA)[512] = 0xff;
+		make_avail(0, 0);
+		kick(0);
+		CHECK(gmem(BLK_DATA)[512] == VIRTIO_BLK_S_OK &&
+		      gmem(BLK_DATA)[0] == disk_byte((DISK_SECTORS - 1) * 512) &&
+		      last_used(0)->len == 513,
+		      "read of the last sector, status in the data descriptor");
+	}
+
+	/* Write sector 5 */
+	memset(gmem(BLK_DATA), 0x5a, 512);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, 5, 512, false), VIRTIO_BLK_S_OK,
+		 "write: status");
+	memset(want, 0x5a, 512);
+	CHECK(disk_is(fd, 5 * 512, want, 512), "write: in the file");
+	CHECK(disk_untouched(fd, 4 * 512, 512) &&
+	      disk_untouched(fd, 6 * 512, 512), "write: neighbours untouched");
+	CHECK_EQ(last_used(0)->len, 1, "write: 1 byte written (the status)");
+
+	/* Header and data in one descriptor, as a driver may */
+	{
+		struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_OUT,
+					       .sector = 10 };
+
+		memcpy(gmem(BLK_DATA), &h, sizeof(h));
+		memset(gmem(BLK_DATA + sizeof(h)), 0xa5, 1024);
+		set_desc(0, 0, BLK_DATA, sizeof(h) + 1024, VRING_DESC_F_NEXT, 1);
+		set_desc(0, 1, BLK_STATUS, 1, VRING_DESC_F_WRITE, 0);
+		*gmem(BLK_STATUS) = 0xff;
+		make_avail(0, 0);
+		kick(0);
+		memset(want, 0xa5, 1024);
+		CHECK(*gmem(BLK_STATUS) == VIRTIO_BLK_S_OK &&
+		      disk_is(fd, 10 * 512, want, 1024),
+		      "write with the header and data in one descriptor");
+	}
+
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK,
+		 "flush");
+	CHECK_EQ(last_used(0)->len, 1, "flush: 1 byte written");
+
+	memset(gmem(BLK_DATA), 0xee, 32);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_GET_ID, 0, 20, true), VIRTIO_BLK_S_OK,
+		 "GET_ID");
+	CHECK(!memcmp(gmem(BLK_DATA), "unit-disk.img\0\0\0\0\0\0\0", 20) &&
+	      *gmem(BLK_DATA + 20) == 0xee && last_used(0)->len == 21,
+	      "GET_ID: the file name, NUL-padded to 20 bytes");
+
+	/* Requests the device cannot do */
+	memset(gmem(BLK_DATA), 0xee, 2048);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 1024, true),
+		 VIRTIO_BLK_S_IOERR, "read past the end: IOERR");
+	CHECK(*gmem(BLK_DATA) == 0xee && last_used(0)->len == 1,
+	      "read past the end: no data");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, DISK_SECTORS, 512, true),
+		 VIRTIO_BLK_S_IOERR, "read at the capacity: IOERR");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 1ull << 63, 512, true),
+		 VIRTIO_BLK_S_IOERR, "read at sector 2^63: IOERR");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, ~0ull, 1024, true),
+		 VIRTIO_BLK_S_IOERR, "read at sector 2^64-1: IOERR");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 0, 100, true), VIRTIO_BLK_S_IOERR,
+		 "read of 100 bytes: IOERR");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, DISK_SECTORS, 512, false),
+		 VIRTIO_BLK_S_IOERR, "write past the end: IOERR");
+	CHECK_EQ(lseek(fd, 0, SEEK_END), DISK_SECTORS * 512,
+		 "write past the end: the file did not grow");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, 0, 0, false), VIRTIO_BLK_S_OK,
+		 "empty write: OK");
+	CHECK_EQ(blk_do(11, 0, 0, false), VIRTIO_BLK_S_UNSUPP,
+		 "discard: UNSUPP");
+	CHECK_EQ(blk_do(0x80000000u, 0, 0, false), VIRTIO_BLK_S_UNSUPP,
+		 "unknown type: UNSUPP");
+	set_desc(0, 0, BLK_HDR, 8, VRING_DESC_F_NEXT, 1);
+	set_desc(0, 1, BLK_STATUS, 1, VRING_DESC_F_WRITE, 0);
+	*gmem(BLK_STATUS) = 0xff;
+	make_avail(0, 0);
+	kick(0);
+	CHECK_EQ(*gmem(BLK_STATUS), VIRTIO_BLK_S_IOERR, "8-byte header: IOERR");
+	CHECK(!needs_reset(), "no device error so far");
+
+	/* The file shrinks under us: reads past its new end fail. */
+	if (truncate(path, 32 * 512) == 0) {
+		CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 40, 512, true),
+			 VIRTIO_BLK_S_IOERR, "read past a shrunk file: IOERR");
+		CHECK(truncate(path, DISK_SECTORS * 512) == 0, "regrow it");
+	}
+
+	/* No room for the status: the device cannot answer at all. */
+	idx = used(0)->idx;
+	set_desc(0, 0, BLK_HDR, 16, 0, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK(needs_reset() && used(0)->idx == idx,
+	      "request without a status byte: device error");
+	/* A hostile ring is refused the same as for the console */
+	driver_init_features(1u << VIRTIO_BLK_F_FLUSH, true);
+	set_desc(0, 0, BLK_HDR, 16, VRING_DESC_F_NEXT, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK(needs_reset(), "looping request: device error");
+	w32(VIRTIO_MMIO_STATUS, 0);
+	close(fd);
+}
+
+static const char *ro_disk;
+
+/* As a user who may not write the file */
+static void blk_read_only_child(void)
+{
+	struct device *dev;
+	int fd;
+
+	group = "virtio-blk read-only";
+	if (geteuid() == 0 && setuid(65534) < 0) {
+		CHECK(false, "setuid(65534): %s", strerror(errno));
+		return;
+	}
+	clear_error();
+	dev = block_create(ro_disk, 1);
+	CHECK(dev && !device_register(dev), "a read-only file opens");
+	if (!dev)
+		return;
+	dut = dev;
+	CHECK(features_offered(0) & 1u << VIRTIO_BLK_F_RO, "RO offered");
+	driver_init_features(1u << VIRTIO_BLK_F_RO | 1u << VIRTIO_BLK_F_FLUSH,
+			     true);
+	memset(gmem(BLK_DATA), 0x11, 512);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, 1, 512, false), VIRTIO_BLK_S_IOERR,
+		 "write: IOERR");
+	fd = open(ro_disk, O_RDONLY);
+	CHECK(disk_untouched(fd, 512, 512), "the file is untouched");
+	close(fd);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 1, 512, true), VIRTIO_BLK_S_OK,
+		 "read: OK");
+	CHECK_EQ(*gmem(BLK_DATA), disk_byte(512), "read: the data");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK,
+		 "flush: OK");
+}
+
+static void test_block(void)
+{
+	struct device *dev;
+	const char *path;
+
+	group = "virtio-blk";
+	path = make_disk("unit-disk.img", DISK_SECTORS * 512);
+	clear_error();
+	dev = block_create(path, 0);
+	CHECK(dev && !device_register(dev), "creates on a %u-sector file",
+	      DISK_SECTORS);
+	if (!dev)
+		return;
+	dut = dev;
+	CHECK_EQ(r32(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK, "device ID 2");
+	CHECK_EQ(features_offered(0),
+		 1u << VIRTIO_BLK_F_SEG_MAX | 1u << VIRTIO_BLK_F_FLUSH,
+		 "features: SEG_MAX and FLUSH, not RO");
+	CHECK_EQ(features_offered(1), 1, "features: VERSION_1");
+	CHECK_EQ(dev->mmio_read(dev, 0x100, 4), DISK_SECTORS, "capacity low");
+	CHECK_EQ(dev->mmio_read(dev, 0x104, 4), 0, "capacity high");
+	CHECK_EQ(dev->mmio_read(dev, 0x10c, 4), 126, "seg_max");
+	dev->mmio_write(dev, 0x100, 1000, 4);
+	CHECK_EQ(dev->mmio_read(dev, 0x100, 4), DISK_SECTORS,
+		 "the capacity cannot be written");
+	test_block_requests(path);
+
+	group = "virtio-blk setup";
+	ro_disk = make_disk("ro-disk.img", 8 * 512);
+	if (chmod(ro_disk, 0444) < 0 || chmod(tmpdir, 0755) < 0)
+		CHECK(false, "chmod: %s", strerror(errno));
+	in_child("read-only disk", blk_read_only_child);
+
+	clear_error();
+	CHECK_ERR(!block_create("/nonexistent/disk.img", 0),
+		  "cannot open block file /nonexistent/disk.img: No such file or directory (check the path; make a disk image with e.g. truncate -s 64M /nonexistent/disk.img)");
+	path = make_disk("odd.img", 1000);
+	CHECK_ERR(!block_create(path, 0),
+		  "is 1000 bytes, not a whole number of 512-byte sectors: resize it (e.g. truncate -s 64M");
+	path = write_tmp("empty.img", "", 0);
+	CHECK_ERR(!block_create(path, 0),
+		  "is empty: give it a size (e.g. truncate -s 64M ");
+	CHECK_ERR(!block_create(tmpdir, 0), "Is a directory");
+	CHECK_ERR(!block_create("/dev/null", 0),
+		  "block file /dev/null is not a regular file or a block device: pass a disk image");
+}
+
+/* ---------------------------------------------------------------- */
+/* virtio-rng                                                        */
+
+static void test_rng(void)
+{
+	uint8_t pattern[256], zero[64];
+	struct device *dev;
+	unsigned int i;
+
+	group = "virtio-rng";
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = i ^ 0x3c;
+	dev = rng_create(write_tmp("entropy", pattern, sizeof(pattern)));
+	CHECK(dev && !device_register(dev), "creates on a file");
+	if (!dev)
+		return;
+	dut = dev;
+	CHECK_EQ(r32(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG, "device ID 4");
+	CHECK_EQ(features_offered(0), 0, "no features");
+	driver_init(true);
+	memset(gmem(BUF_BASE), 0, 0x200);
+	set_desc(0, 0, BUF_BASE, 10, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	set_desc(0, 1, BUF_BASE + 0x100, 6, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK(used(0)->idx == 1 && last_used(0)->len == 16 &&
+	      !memcmp(gmem(BUF_BASE), pattern, 10) &&
+	      !memcmp(gmem(BUF_BASE + 0x100), pattern + 10, 6),
+	      "a two-part buffer filled from the source");
+	CHECK(fake_nirqs == 1 && fake_irqs[0] == dev->irq, "interrupt");
+	set_desc(0, 2, BUF_BASE + 0x200, 8, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 2);
+	kick(0);
+	CHECK(last_used(0)->len == 8 &&
+	      !memcmp(gmem(BUF_BASE + 0x200), pattern + 16, 8),
+	      "the next buffer gets the next bytes");
+	/* A buffer the device cannot write */
+	set_desc(0, 0, BUF_BASE, 10, 0, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK(needs_reset(), "read-only buffer: device error");
+
+	/* The real source */
+	dev = rng_create(RNG_SOURCE);
+	CHECK(dev && !device_register(dev), "creates on %s", RNG_SOURCE);
+	if (!dev)
+		return;
+	dut = dev;
+	driver_init(true);
+	memset(gmem(BUF_BASE), 0, 64);
+	memset(zero, 0, sizeof(zero));
+	set_desc(0, 0, BUF_BASE, 64, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK(last_used(0)->len == 64 && memcmp(gmem(BUF_BASE), zero, 64),
+	      "64 random bytes");
+	/* A huge buffer gets a 64 KiB part of it */
+	set_desc(0, 0, BUF_BASE, 0x100000, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 0);
+	kick(0);
+	CHECK_EQ(last_used(0)->len, 65536, "1 MiB buffer: 64 KiB filled");
+	clear_error();
+	CHECK_ERR(!rng_create("/nonexistent"),
+		  "cannot open /nonexistent for --rng: No such file or directory");
+	w32(VIRTIO_MMIO_STATUS, 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* virtio-net, on a socket pair in place of the tap                  */
+
+/* CSUM, GUEST_CSUM and MAC */
+#define NET_FEATURES	0x23u
+#define RX_BUF(i)	(BUF_BASE + 0x10000 + (i) * 0x800)
+#define RX_BUF_LEN	1526	/* Linux's small buffers: header + 1514 */
+#define ETH_TEST	0x88b5	/* IEEE local experimental EtherType */
+
+static int net_peer = -1;
+
+/* A test frame: header then an Ethernet frame of len bytes in total */
+static size_t make_frame(uint8_t *p, uint8_t flags, uint8_t gso, size_t len,
+			 uint8_t seed)
+{
+	struct virtio_net_hdr_v1 h = {
+		.flags = flags, .gso_type = gso, .csum_start = 34,
+		.csum_offset = 6, .num_buffers = 0x7777,
+	};
+	size_t i;
+
+	memcpy(p, &h, sizeof(h));
+	memset(p + 12, 0xff, 6);			/* broadcast */
+	memcpy(p + 18, "\x02\x00\x00\x00\x00\x01", 6);
+	p[24] = ETH_TEST >> 8;
+	p[25] = ETH_TEST & 0xff;
+	for (i = 26; i < len; i++)
+		p[i] = seed + i;
+	return len;
+}
+
+static void post_rx(unsigned int i, uint32_t len)
+{
+	memset(gmem(RX_BUF(i)), 0xee, 0x800);
+	set_desc(0, i, RX_BUF(i), len, VRING_DESC_F_WRITE, 0);
+	make_avail(0, i);
+	kick(0);
+}
+
+static ssize_t peer_recv(uint8_t *buf, size_t len)
+{
+	return recv(net_peer, buf, len, MSG_DONTWAIT);
+}
+
+/* Transmit one packet made of two descriptors: header + 14, the rest. */
+static void net_tx(const uint8_t *pkt, size_t len)
+{
+	memcpy(gmem(BUF_BASE), pkt, 26);
+	memcpy(gmem(BUF_BASE + 0x100), pkt + 26, len - 26);
+	set_desc(1, 0, BUF_BASE, 26, VRING_DESC_F_NEXT, 1);
+	set_desc(1, 1, BUF_BASE + 0x100, len - 26, 0, 0);
+	make_avail(1, 0);
+	kick(1);
+}
+
+static void test_net_tx(void)
+{
+	uint8_t pkt[200], got[400];
+	struct virtio_net_hdr_v1 *h = (void *)got;
+
+	group = "virtio-net transmit";
+	make_frame(pkt, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 72, 1);
+	net_tx(pkt, 72);
+	CHECK_EQ(peer_recv(got, sizeof(got)), 72, "a 72-byte packet reaches the tap");
+	CHECK(h->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h->gso_type == 0 &&
+	      h->csum_start == 34 && h->csum_offset == 6,
+	      "the header goes through (partial checksum)");
+	CHECK(!memcmp(got + 12, pkt + 12, 60), "the frame goes through");
+	CHECK(used(1)->idx == 1 && last_used(1)->len == 0, "used, 0 bytes written");
+	CHECK(fake_nirqs == 1 && fake_irqs[0] == dut->irq, "interrupt");
+
+	make_frame(pkt, 0, VIRTIO_NET_HDR_GSO_TCPV4, 72, 2);
+	net_tx(pkt, 72);
+	CHECK(peer_recv(got, sizeof(got)) < 0 && used(1)->idx == 2,
+	      "a GSO packet (not offered) is dropped, its buffer returned");
+	set_desc(1, 0, BUF_BASE, 8, 0, 0);
+	make_avail(1, 0);
+	kick(1);
+	CHECK(peer_recv(got, sizeof(got)) < 0 && used(1)->idx == 3,
+	      "a buffer shorter than the header is dropped");
+	CHECK(!needs_reset(), "no device error");
+}
+
+static void test_net_rx(void)
+{
+	struct virtio_net_hdr_v1 *h = (void *)gmem(RX_BUF(0));
+	uint8_t pkt[2000];
+	size_t len;
+
+	group = "virtio-net receive";
+	post_rx(0, RX_BUF_LEN);
+	len = make_frame(pkt, VIRTIO_NET_HDR_F_DATA_VALID, 0, 112, 3);
+	CHECK(send(net_peer, pkt, len, 0) == (ssize_t)len, "the tap has a packet");
+	CHECK(wait_used(0, 1), "it arrives");
+	CHECK_EQ(last_used(0)->len, 112, "112 bytes written");
+	CHECK(h->flags == VIRTIO_NET_HDR_F_DATA_VALID && h->num_buffers == 1,
+	      "header: DATA_VALID kept (GUEST_CSUM), num_buffers 1");
+	CHECK(!memcmp(gmem(RX_BUF(0)) + 12, pkt + 12, 100) &&
+	      *gmem(RX_BUF(0) + 112) == 0xee, "the frame, no more");
+	CHECK(fake_nirqs >= 1 && fake_irqs[0] == dut->irq, "interrupt");
+
+	/* No buffer: the packet waits for one */
+	len = make_frame(pkt, 0, 0, 1514, 4);
+	send(net_peer, pkt, len, 0);
+	usleep(50000);
+	CHECK_EQ(used(0)->idx, 1, "no buffer: nothing delivered yet");
+	post_rx(1, RX_BUF_LEN);
+	CHECK(wait_used(0, 2) && last_used(0)->id == 1 &&
+	      last_used(0)->len == 1514 &&
+	      !memcmp(gmem(RX_BUF(1)) + 12, pkt + 12, 1502),
+	      "a full-size packet delivered once a buffer comes");
+
+	/* A buffer too small for the packet */
+	post_rx(2, 100);
+	len = make_frame(pkt, 0, 0, 200, 5);
+	send(net_peer, pkt, len, 0);
+	CHECK(wait_used(0, 3) && last_used(0)->len == 0,
+	      "too small a buffer: returned empty, the packet dropped");
+	CHECK(!needs_reset(), "no device error");
+
+	/* A driver without GUEST_CSUM */
+	driver_init_features(1u << VIRTIO_NET_F_MAC, true);
+	post_rx(0, RX_BUF_LEN);
+	len = make_frame(pkt, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 80, 6);
+	send(net_peer, pkt, len, 0);
+	len = make_frame(pkt, VIRTIO_NET_HDR_F_DATA_VALID, 0, 90, 7);
+	send(net_peer, pkt, len, 0);
+	CHECK(wait_used(0, 1) && last_used(0)->len == 90,
+	      "without GUEST_CSUM: a partial-checksum packet is dropped");
+	CHECK(h->flags == 0 && !memcmp(gmem(RX_BUF(0)) + 12, pkt + 12, 78),
+	      "without GUEST_CSUM: the next one comes without DATA_VALID");
+	make_frame(pkt, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 72, 8);
+	net_tx(pkt, 72);
+	CHECK(peer_recv(pkt, sizeof(pkt)) < 0 && used(1)->idx == 1,
+	      "without CSUM: a partial-checksum packet to send is dropped");
+
+	/* Before DRIVER_OK, packets are dropped */
+	driver_init_features(NET_FEATURES, false);
+	post_rx(0, RX_BUF_LEN);
+	len = make_frame(pkt, 0, 0, 64, 9);
+	send(net_peer, pkt, len, 0);
+	usleep(50000);
+	w32(VIRTIO_MMIO_STATUS, status_ok());
+	usleep(50000);
+	CHECK_EQ(used(0)->idx, 0, "a packet before DRIVER_OK is dropped");
+	len = make_frame(pkt, 0, 0, 66, 10);
+	send(net_peer, pkt, len, 0);
+	CHECK(wait_used(0, 1) && last_used(0)->len == 66,
+	      "after DRIVER_OK, packets arrive");
+
+	/* Gigantic packets (GSO) from the tap are not for this guest */
+	len = make_frame(pkt, 0, VIRTIO_NET_HDR_GSO_TCPV4, 100, 11);
+	send(net_peer, pkt, len, 0);
+	post_rx(1, RX_BUF_LEN);
+	len = make_frame(pkt, 0, 0, 70, 12);
+	send(net_peer, pkt, len, 0);
+	CHECK(wait_used(0, 2) && last_used(0)->len == 70,
+	      "a GSO packet from the tap is dropped");
+}
+
+static void test_net(void)
+{
+	struct device *dev;
+	uint8_t mac[6];
+	unsigned int i;
+	int sv[2];
+
+	group = "virtio-net";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) < 0) {
+		CHECK(false, "socketpair: %s", strerror(errno));
+		return;
+	}
+	net_peer = sv[1];
+	dev = net_create(sv[0], false, 3, "sock");
+	CHECK(dev && !device_register(dev), "creates on a socket");
+	if (!dev)
+		return;
+	dut = dev;
+	CHECK_EQ(r32(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET, "device ID 1");
+	CHECK_EQ(features_offered(0), NET_FEATURES, "CSUM, GUEST_CSUM, MAC");
+	CHECK_EQ(features_offered(1), 1, "VERSION_1");
+	for (i = 0; i < 6; i++)
+		mac[i] = dev->mmio_read(dev, 0x100 + i, 1);
+	CHECK(mac[0] == 2 && mac[1] == 0x4c && mac[2] == (uint8_t)(getpid() >> 16) &&
+	      mac[3] == (uint8_t)(getpid() >> 8) && mac[4] == (uint8_t)getpid() &&
+	      mac[5] == 3, "MAC 02:4c, the pid, the index");
+	dev->mmio_write(dev, 0x100, 0x12345678, 4);
+	CHECK_EQ(dev->mmio_read(dev, 0x100, 1), 2, "the MAC cannot be written");
+	driver_init_features(NET_FEATURES, true);
+	CHECK_EQ(r32(VIRTIO_MMIO_STATUS), status_ok(), "driver accepted");
+	CHECK(dev->start(dev) == 0, "the receive thread starts");
+	test_net_tx();
+	test_net_rx();
+	group = "virtio-net";
+	dev->stop(dev);
+	CHECK(true, "the receive thread stops");
+	w32(VIRTIO_MMIO_STATUS, 0);
+	close(sv[1]);
+}
+
+/* ---------------------------------------------------------------- */
+/* virtio-net on a real tap, in a network namespace of its own       */
+
+/* What the guest received, copied before its buffer goes back */
+static uint8_t rx_got[0x800];
+static uint32_t rx_got_len;
+
+typedef bool frame_test_fn(const uint8_t *p, uint32_t len);
+
+static void tap_rx_until(uint16_t *idx, frame_test_fn *want, const char *what)
+{
+	unsigned int tries;
+	uint32_t id, len;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (!wait_used(0, *idx + 1))
+			break;
+		(*idx)++;
+		id = last_used(0)->id % QSIZE;
+		len = last_used(0)->len;
+		if (len > sizeof(rx_got))
+			len = sizeof(rx_got);
+		memcpy(rx_got, gmem(RX_BUF(id)), len);
+		rx_got_len = len;
+		post_rx(id, RX_BUF_LEN);
+		if (want(rx_got, len)) {
+			CHECK(true, "%s", what);
+			return;
+		}
+		/* Something else: IPv6 noise, say */
+	}
+	CHECK(false, "%s: never came", what);
+}
+
+static bool is_test_frame(const uint8_t *p, uint32_t len)
+{
+	return len > 26 && p[24] == ETH_TEST >> 8 && p[25] == (ETH_TEST & 0xff);
+}
+
+/* IPv4 UDP to port 9999 */
+static bool is_test_udp(const uint8_t *p, uint32_t len)
+{
+	return len > 12 + 14 + 20 + 8 && p[24] == 0x08 && p[25] == 0 &&
+	       p[26 + 9] == 17 && p[26 + 22] == 9999 >> 8 &&
+	       p[26 + 23] == (9999 & 0xff);
+}
+
+static uint16_t udp_checksum(const uint8_t *ip)
+{
+	unsigned int ihl = (ip[0] & 15) * 4, len, i;
+	const uint8_t *udp = ip + ihl;
+	uint32_t sum = 0;
+
+	len = udp[4] << 8 | udp[5];
+	for (i = 12; i < 20; i += 2)		/* addresses */
+		sum += ip[i] << 8 | ip[i + 1];
+	sum += 17 + len;
+	for (i = 0; i < len; i += 2)
+		sum += udp[i] << 8 | (i + 1 < len ? udp[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static void send_udp(const char *to)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(9999) };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, to, &sin.sin_addr);
+	if (s < 0 || sendto(s, "hello, guest", 12, 0, (void *)&sin,
+			    sizeof(sin)) != 12)
+		CHECK(false, "UDP to %s: %s", to, strerror(errno));
+	close(s);
+}
+
+static void tap_child(void)
+{
+	struct tunnet tn = { .arg = "198.51.100.1" };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct arpreq arp = { .arp_flags = ATF_COM | ATF_PERM };
+	struct sockaddr_in *sin;
+	const struct virtio_net_hdr_v1 *h;
+	char ifname[IFNAMSIZ];
+	struct device *dev;
+	struct ifreq ifr;
+	uint8_t pkt[200], got[200];
+	struct pollfd pfd;
+	uint16_t idx = 0;
+	int fd, raw, s;
+	unsigned int i;
+
+	group = "tap";
+	if (unshare(CLONE_NEWNET) < 0) {
+		skip("no network namespace of our own: the tap test");
+		return;
+	}
+	/* Fewer stray packets (IPv6 router solicitations) on the new tap */
+	fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY);
+	if (fd >= 0 && write(fd, "1", 1) < 0)
+		fd = -1;
+	close(fd);
+	inet_pton(AF_INET, tn.arg, &tn.ip);
+	clear_error();
+	fd = tap_open(&tn, ifname, sizeof(ifname));
+	if (fd < 0 && (strstr(last_error, "modprobe tun") ||
+		       strstr(last_error, "CAP_NET_ADMIN"))) {
+		skip(last_error);
+		return;
+	}
+	CHECK(fd >= 0 && !strcmp(ifname, "lgtap0"), "tap %s made", ifname);
+	if (fd < 0)
+		return;
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	sin = (void *)&ifr.ifr_addr;
+	CHECK(ioctl(s, SIOCGIFADDR, &ifr) == 0 &&
+	      sin->sin_addr.s_addr == tn.ip.s_addr, "its address is %s", tn.arg);
+	CHECK(ioctl(s, SIOCGIFNETMASK, &ifr) == 0 &&
+	      sin->sin_addr.s_addr == htonl(0xffffff00), "netmask /24");
+	CHECK(ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP),
+	      "it is up");
+
+	dev = net_create(fd, true, 0, ifname);
+	CHECK(dev && !device_register(dev), "a device on it");
+	if (!dev)
+		return;
+	dut = dev;
+	driver_init_features(NET_FEATURES, true);
+	dev->start(dev);
+	for (i = 0; i < QSIZE; i++)
+		post_rx(i, RX_BUF_LEN);
+
+	/* The host sends a raw frame on the tap: the guest gets it. */
+	raw = socket(AF_PACKET, SOCK_RAW, htons(ETH_TEST));
+	sll.sll_protocol = htons(ETH_TEST);
+	sll.sll_ifindex = if_nametoindex(ifname);
+	CHECK(raw >= 0 && bind(raw, (void *)&sll, sizeof(sll)) == 0,
+	      "a packet socket on the tap");
+	make_frame(pkt, 0, 0, 100, 20);
+	CHECK(send(raw, pkt + 12, 88, 0) == 88, "the host sends a frame");
+	tap_rx_until(&idx, is_test_frame, "the guest receives it");
+	h = (const void *)rx_got;
+	CHECK(rx_got_len == 100 && h->flags == 0 && h->gso_type == 0 &&
+	      h->num_buffers == 1 && !memcmp(rx_got + 12, pkt + 12, 88),
+	      "with a 12-byte header (num_buffers 1) and the frame as sent");
+
+	/* The guest sends one: the host gets it. */
+	make_frame(pkt, 0, 0, 80, 21);
+	net_tx(pkt, 80);
+	pfd.fd = raw;
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, 2000) == 1 && recv(raw, got, sizeof(got), 0) == 68 &&
+	      !memcmp(got, pkt + 12, 68), "the host receives the guest's frame");
+
+	/* UDP from the host's stack: partial checksums for this guest */
+	sin = (void *)&arp.arp_pa;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "198.51.100.2", &sin->sin_addr);
+	arp.arp_ha.sa_family = ARPHRD_ETHER;
+	for (i = 0; i < 6; i++)
+		arp.arp_ha.sa_data[i] = dev->mmio_read(dev, 0x100 + i, 1);
+	snprintf(arp.arp_dev, sizeof(arp.arp_dev), "%s", ifname);
+	CHECK(ioctl(s, SIOCSARP, &arp) == 0, "the guest's address in ARP");
+
+	/*
+	 * The Launcher sets the tap's offloads at each DRIVER_OK, by then
+	 * without root: TUNSETOFFLOAD must work for any user.
+	 */
+	CHECK(setuid(65534) == 0, "no longer root");
+	/* A guest without GUEST_CSUM gets complete checksums */
+	driver_init_features(1u << VIRTIO_NET_F_MAC, true);
+	idx = 0;
+	for (i = 0; i < QSIZE; i++)
+		post_rx(i, RX_BUF_LEN);
+	send_udp("198.51.100.2");
+	tap_rx_until(&idx, is_test_udp, "UDP reaches a guest without GUEST_CSUM");
+	h = (const void *)rx_got;
+	CHECK(h->flags == 0 && udp_checksum(rx_got + 26) == 0xffff,
+	      "... with no flags and a correct UDP checksum");
+
+	/* One with GUEST_CSUM gets the checksum to do */
+	driver_init_features(NET_FEATURES, true);
+	idx = 0;
+	for (i = 0; i < QSIZE; i++)
+		post_rx(i, RX_BUF_LEN);
+	send_udp("198.51.100.2");
+	tap_rx_until(&idx, is_test_udp, "UDP reaches a guest with GUEST_CSUM");
+	h = (const void *)rx_got;
+	CHECK(h->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && h->csum_start == 34 &&
+	      h->csum_offset == 6,
+	      "... with its checksum left to the guest (TUNSETOFFLOAD)");
+	dev->stop(dev);
+	close(raw);
+	close(s);
+}
+
+static void test_tap(void)
+{
+	group = "tap";
+	clear_error();
+	{
+		struct tunnet tn = { .arg = "bridge:lgnosuchbr0",
+				     .bridge = "lgnosuchbr0" };
+		char ifname[IFNAMSIZ];
+
+		CHECK_ERR(tap_open(&tn, ifname, sizeof(ifname)) < 0,
+			  "--tunnet=bridge:lgnosuchbr0: bridge lgnosuchbr0 does not exist: create it first (ip link add lgnosuchbr0 type bridge; ip link set lgnosuchbr0 up)");
+	}
+	in_child("tap", tap_child);
+}
+
+/* ---------------------------------------------------------------- */
+/* Privileges                                                        */
+
+static const char *passwd_file, *jail, *secret;
+
+static void check_user(const char *user, uid_t uid, gid_t gid)
+{
+	struct config cfg = { .username = user };
+	struct creds c;
+
+	clear_error();
+	CHECK(creds_prepare(&cfg, passwd_file, &c) == 0 && c.set_ids &&
+	      c.uid == uid && c.gid == gid && !c.root,
+	      "--username=%s is %u:%u", user, (unsigned int)uid,
+	      (unsigned int)gid);
+}
+
+static void check_user_err(const char *user, const char *file,
+			   const char *err)
+{
+	struct config cfg = { .username = user };
+	struct creds c;
+
+	clear_error();
+	CHECK_ERR(creds_prepare(&cfg, file, &c) < 0, err);
+}
+
+/* In a child: chroot, become 4242:4343, open a file through the helper. */
+static void drop_child(void)
+{
+	struct config cfg = { .username = "lgtest", .chroot = jail };
+	char buf[32] = "";
+	struct creds c;
+	int fd, fd2;
+
+	group = "privileges";
+	CHECK(creds_prepare(&cfg, passwd_file, &c) == 0, "prepared");
+	CHECK(opener_start(secret) == 0 && opener_running(), "the helper starts");
+	CHECK(creds_drop(&c) == 0, "dropped");
+	CHECK(getuid() == 4242 && geteuid() == 4242 && getgid() == 4343 &&
+	      getegid() == 4343, "now uid 4242, gid 4343");
+	CHECK(getgroups(0, NULL) == 1, "one group");
+	CHECK(setuid(0) < 0 && geteuid() == 4242, "no way back to root");
+	CHECK(access("/inside-the-jail", F_OK) == 0, "chrooted");
+	CHECK(open(secret, O_RDONLY) < 0, "the file outside is out of reach");
+	fd = opener_open();
+	CHECK(fd >= 0 && pread(fd, buf, sizeof(buf) - 1, 0) == 13 &&
+	      !strcmp(buf, "lguest-secret"), "... but the helper opens it");
+	CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "close-on-exec");
+	fd2 = opener_open();
+	CHECK(fd2 >= 0 && fd2 != fd, "and again (a second restart)");
+	close(fd);
+	close(fd2);
+	opener_stop();
+	CHECK(!opener_running(), "the helper ends");
+}
+
+static void test_privileges(void)
+{
+	static const char pw[] =
+		"root:x:0:0:root:/root:/bin/sh\n"
+		"lgtest:x:4242:4343:test:/:/bin/sh\n"
+		"other:x:5000:5001::/:/bin/sh\n";
+	struct config cfg = { .chroot = "/nonexistent" };
+	struct creds c;
+	char path[300];
+
+	group = "privileges";
+	passwd_file = write_tmp("passwd", pw, strlen(pw));
+	check_user("lgtest", 4242, 4343);
+	check_user("root", 0, 0);
+	check_user("4242", 4242, 4343);
+	check_user("1000", 1000, 1000);
+	check_user("1000:5", 1000, 5);
+	check_user("0:0", 0, 0);
+	check_user_err("nosuchuser", passwd_file,
+		       "unknown user 'nosuchuser': not in ");
+	check_user_err("nosuchuser", passwd_file,
+		       " (give an existing user, or a numeric UID[:GID])");
+	check_user_err("lgtes", passwd_file, "unknown user 'lgtes'");
+	check_user_err("12x", passwd_file,
+		       "--username=12x is neither a user name nor a numeric UID or UID:GID");
+	check_user_err("1000:", passwd_file, "neither a user name");
+	check_user_err("1000:x", passwd_file, "neither a user name");
+	check_user_err("4294967295", passwd_file, "neither a user name");
+	check_user_err("99999999999", passwd_file, "neither a user name");
+	check_user_err("bob", "/nonexistent/passwd",
+		       "cannot read /nonexistent/passwd to look up user 'bob': No such file or directory (give a numeric UID[:GID] instead)");
+
+	clear_error();
+	CHECK_ERR(creds_prepare(&cfg, passwd_file, &c) < 0,
+		  "cannot use --chroot=/nonexistent: No such file or directory (create the directory first)");
+	cfg.chroot = passwd_file;
+	CHECK_ERR(creds_prepare(&cfg, passwd_file, &c) < 0,
+		  "is not a directory: give the (empty) directory to confine the Launcher to");
+	cfg.chroot = tmpdir;
+	CHECK(creds_prepare(&cfg, passwd_file, &c) == (geteuid() ? -1 : 0) &&
+	      (geteuid() || (c.root == tmpdir && !c.set_ids)),
+	      "--chroot alone");
+	if (geteuid()) {
+		CHECK_ERR(true, "run it as root");
+		skip("not root: dropping privileges");
+		return;
+	}
+
+	snprintf(path, sizeof(path), "%s/jail", tmpdir);
+	jail = path;
+	if (mkdir(jail, 0755) < 0 && errno != EEXIST)
+		CHECK(false, "mkdir %s: %s", jail, strerror(errno));
+	write_tmp("jail/inside-the-jail", "", 0);
+	secret = write_tmp("secret", "lguest-secret", 13);
+	chmod(secret, 0600);
+	in_child("dropping privileges", drop_child);
+	rmdir_at_end = jail;
+}
+
+/* The guest restarts: every device as at power on */
+static void test_devices_reset(void)
+{
+	group = "restart";
+	dut = con;
+	driver_init(true);
+	CHECK_EQ(r32(VIRTIO_MMIO_STATUS), status_ok(), "a running console");
+	devices_reset();
+	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
+	CHECK(r32(VIRTIO_MMIO_STATUS) == 0 && !r32(VIRTIO_MMIO_QUEUE_READY) &&
+	      con->driver_features == 0 && !con->vqs[0].ready,
+	      "devices_reset(): status 0, queues and features gone");
+	CHECK_EQ(console_feed(con, (const uint8_t *)"x", 1), 0,
+		 "the reset console takes no input");
+	memset(ram, 0x77, 2 * PAGE_SIZE);
+	guest_memory_clear();
+	CHECK(ram[0] == 0 && ram[2 * PAGE_SIZE - 1] == 0 &&
+	      ram[TEST_MEM - 1] == 0, "guest_memory_clear()");
+}
+
 static void test_ctrlc(void)
 {
 	struct ctrlc_state s = { .count = 0 };
@@ -1384,8 +2521,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot create the console\n");
 		return 2;
 	}
+	dut = con;
 
 	test_options();
+	test_device_options();
 	test_kernels();
 	test_decode();
 	test_pio();
@@ -1394,10 +2533,19 @@ int main(int argc, char **argv)
 	test_virtio_receive();
 	test_virtio_hostile();
 	test_mmio_insns();
+	test_iov();
+	test_block();
+	test_rng();
+	test_net();
+	test_tap();
+	test_privileges();
+	test_devices_reset();
 	test_ctrlc();
 
 	while (ntmp)
 		unlink(tmp_files[--ntmp]);
+	if (rmdir_at_end)
+		rmdir(rmdir_at_end);
 	rmdir(tmpdir);
 	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;

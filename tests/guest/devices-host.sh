@@ -1,0 +1,153 @@
+#!/bin/sh
+# /etc/test-init of the lguest host in tests/50-lguest-devices.sh (busybox
+# sh): guests with disks, a network, entropy, a reboot and dropped
+# privileges, each checked from the host side (tests/guest/devices-guest.sh
+# is the guests' side, /lgio the data tool of tests/guest/lgio.c).
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+GUEST="/guest-bzImage"
+fails=0
+
+fail() {
+	echo "host: FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# run_guest NAME [LAUNCHER ARGS...] -- [GUEST ARGS...]: run a 64 MB guest
+# to its end in the background; its output in /tmp/NAME.log, the
+# Launcher's pid in $pid. finish NAME waits for it and checks it passed.
+run_guest() {
+	name=$1
+	shift
+	largs=""
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		largs="$largs $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	echo "host: guest $name: lguest$largs 64 $GUEST $*"
+	# shellcheck disable=SC2086 # largs are words
+	/lguest $largs --initrd=/guest.cpio.gz 64 "$GUEST" "$@" </dev/null >"/tmp/$name.log" 2>&1 &
+	pid=$!
+}
+
+finish() {
+	wait "$2"
+	rc=$?
+	sed "s/^/[$1] /" "/tmp/$1.log"
+	echo "host: guest $1: Launcher exit status $rc"
+	if [ "$rc" != 0 ]; then
+		fail "guest $1: Launcher exit status $rc"
+	elif ! grep -q 'LGUEST-GUEST: PASS' "/tmp/$1.log"; then
+		fail "guest $1: no 'LGUEST-GUEST: PASS'"
+	fi
+}
+
+# wait_for NAME TEXT: until the guest's output has TEXT (at most 300 s).
+wait_for() {
+	i=0
+	while ! grep -q "$2" "/tmp/$1.log" && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	grep -q "$2" "/tmp/$1.log" || { fail "guest $1: never said '$2'"; return 1; }
+}
+
+image() { dd if=/dev/zero of="$1" bs=1M count="$2" 2>/dev/null; }
+
+echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
+[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
+
+echo "host: === block: a guest fills a 64 MB disk, the host and a second guest check it"
+image /tmp/a.img 64
+run_guest blk-write --block=/tmp/a.img -- lgtest=blk-write lgseed=11
+finish blk-write $pid
+/lgio verify /tmp/a.img 11 64 || fail "the host does not find the guest's data in a.img"
+run_guest blk-verify --block=/tmp/a.img -- lgtest=blk-verify lgseed=11
+finish blk-verify $pid
+
+echo "host: === block: a disk on a read-only file system is read-only"
+if ! { mkdir -p /ro && mount -t tmpfs -o size=80m tmpfs /ro &&
+	cp /tmp/a.img /ro/a.img && mount -o remount,ro /ro; }; then
+	fail "cannot make a read-only file system"
+fi
+run_guest blk-ro --block=/ro/a.img -- lgtest=blk-ro lgseed=11
+finish blk-ro $pid
+umount /ro
+
+echo "host: === block: the Launcher killed mid-write keeps every flushed MB"
+image /tmp/f.img 32
+run_guest blk-flush --block=/tmp/f.img -- lgtest=blk-flush lgseed=12
+if wait_for blk-flush 'FLUSHED 6'; then
+	kill -KILL "$pid"
+	wait "$pid"
+	n=$(sed -n 's/.*FLUSHED \([0-9]*\).*/\1/p' /tmp/blk-flush.log | tail -n 1)
+	echo "host: killed after FLUSHED $n"
+	/lgio verify /tmp/f.img 12 "$n" || fail "a flushed MB of f.img is not intact"
+fi
+
+echo "host: === block: two guests at the same time, each with its own disk"
+image /tmp/b.img 16
+image /tmp/c.img 16
+run_guest two-b --block=/tmp/b.img -- lgtest=blk-write lgseed=21
+pb=$pid
+run_guest two-c --block=/tmp/c.img -- lgtest=blk-write lgseed=22
+pc=$pid
+finish two-b $pb
+finish two-c $pc
+/lgio verify /tmp/b.img 21 16 || fail "b.img does not hold the first guest's data"
+/lgio verify /tmp/c.img 22 16 || fail "c.img does not hold the second guest's data"
+
+echo "host: === network: pings and 8 MB each way over a tap"
+/lgio recv 5000 31 8 >/tmp/net-recv.log 2>&1 &
+prx=$!
+run_guest net --tunnet=192.168.19.1 -- lgtest=net lgseed=31
+pnet=$pid
+if wait_for net 'LISTENING 5001'; then
+	ping -c 2 -W 5 192.168.19.2 || fail "the guest does not answer the host's ping"
+	/lgio send 192.168.19.2 5001 32 8 || fail "sending 8 MB to the guest"
+fi
+finish net $pnet
+wait $prx
+cat /tmp/net-recv.log
+grep -q 'RECV OK 8 MB' /tmp/net-recv.log || fail "the host did not receive the guest's 8 MB intact"
+
+echo "host: === entropy: virtio-rng"
+run_guest rng --rng -- lgtest=rng
+finish rng $pid
+
+echo "host: === reboot: the guest reboots and comes back in the same Launcher"
+image /tmp/r.img 1
+run_guest reboot --block=/tmp/r.img -- lgtest=reboot
+finish reboot $pid
+grep -q 'second boot after the reboot' /tmp/reboot.log || fail "the guest did not come back after its reboot"
+
+echo "host: === privileges: --chroot and --username"
+mkdir -p /jail
+run_guest priv --block=/tmp/r.img --chroot=/jail --username=lguest -- lgtest=wait
+ppriv=$pid
+if wait_for priv GUEST-WAITING; then
+	uids=$(sed -n 's/^Uid:[[:space:]]*//p' "/proc/$ppriv/status")
+	root=$(readlink "/proc/$ppriv/root")
+	echo "host: the Launcher runs with uids '$uids', root '$root'"
+	[ "$uids" = "$(printf '1000\t1000\t1000\t1000')" ] || fail "the Launcher's uids are '$uids', want 1000"
+	[ "$root" = /jail ] || fail "the Launcher's root is '$root', want /jail"
+fi
+kill -KILL "$ppriv"
+wait "$ppriv"
+
+echo "host: === bad values are refused before the guest starts"
+for bad in --block=/nonexistent --tunnet=300.1.1.1 --tunnet=bridge:nosuchbr \
+	--username=nosuchuser --chroot=/nonexistent; do
+	/lguest "$bad" 64 "$GUEST" </dev/null >/tmp/bad.log 2>&1
+	rc=$?
+	echo "host: lguest $bad: status $rc: $(head -n 1 /tmp/bad.log)"
+	[ $rc = 1 ] || fail "lguest $bad: exit status $rc, want 1"
+done
+
+if [ -f /lg.ko ]; then
+	rmmod lg || fail "rmmod lg: the module is still in use"
+fi
+[ $fails = 0 ] && result PASS
+result FAIL "$fails check(s) failed"

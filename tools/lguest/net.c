@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio network device (device ID 1) on a tap: --tunnet=IP or
+ * --tunnet=bridge:BR gives the guest an Ethernet interface whose other
+ * end is a tap device on the host, lgtapN.  With IP, the host side of the
+ * tap gets that address (a /24) and the guest picks another one of the
+ * network; with bridge:BR, the tap joins the host's bridge BR, and the
+ * guest is on whatever network BR is on.
+ *
+ * The tap is opened with IFF_VNET_HDR: every packet read from it or
+ * written to it starts with a virtio-net header, so the guest's packets
+ * go to the tap as they are, header included, and the tap's come to the
+ * guest the same way.  With VIRTIO_F_VERSION_1 (which every device here
+ * requires) the header is struct virtio_net_hdr_v1, 12 bytes, whatever
+ * VIRTIO_NET_F_MRG_RXBUF says; TUNSETVNETHDRSZ makes the tap use that
+ * size.  Features: a MAC address (locally administered, from our pid and
+ * the device's number, so that guests on one bridge differ), and partial
+ * checksums both ways: VIRTIO_NET_F_CSUM (the guest may leave checksums
+ * to us: the host's stack completes them) and VIRTIO_NET_F_GUEST_CSUM
+ * (the guest takes packets whose checksum is not done yet; we tell the
+ * tap so with TUNSETOFFLOAD, once the guest has accepted the feature).
+ * No segmentation offloads, no mergeable buffers: a receive buffer holds
+ * a whole packet.
+ *
+ * Transmit is done when the guest kicks transmitq, in the main thread.
+ * Receive has a thread: it waits in poll() for a packet on the tap, reads
+ * it into a buffer of its own, and copies it to the guest's next receive
+ * buffer under the device lock.  When the guest has no buffer, the packet
+ * waits, the thread stops reading the tap (which then queues and drops,
+ * as a full network card would) and waits for a receiveq notify, which
+ * comes through a pipe.  Packets that come while the guest's driver is
+ * not running (before it starts, after a reset) are dropped.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include "lguest.h"
+
+#define NET_QUEUE_SIZE	256
+#define RX_QUEUE	0
+#define TX_QUEUE	1
+/* The largest packet a tap gives us: the header and a 64 KiB frame */
+#define PKT_MAX		(NET_HDR_SIZE + 65536 + 64)
+#define TUN_DEV		"/dev/net/tun"
+#define TAP_NAME	"lgtap%d"
+#define MAKE_BRIDGE	"ip link add NAME type bridge"
+
+static_assert(sizeof(struct virtio_net_hdr_v1) == NET_HDR_SIZE,
+	      "the virtio 1.0 net header is 12 bytes");
+
+struct net {
+	struct device dev;
+	struct virtio_net_config config;
+	char name[16];
+	char ifname[IFNAMSIZ];
+	int fd;			/* the tap (or a unit test's socket) */
+	bool tap;
+	/* Written on a receiveq notify, a reset, DRIVER_OK and to stop */
+	int wake[2];
+	pthread_t thread;
+	bool started;
+	bool stopping;		/* atomic: the thread must end */
+	/* The receive thread's packet, waiting for a buffer of the guest */
+	uint8_t *pkt;
+	/* Working space, under the device lock */
+	struct vq_elem rx_elem, tx_elem;
+	struct iovec tx_iov[VQ_NUM_MAX + 1];
+};
+
+static struct net *to_net(struct device *dev)
+{
+	return dev->priv;
+}
+
+/* ---- the host side: the tap ---- */
+
+static int if_index(int sock, const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(sock, SIOCGIFINDEX, &ifr) < 0)
+		return -1;
+	return ifr.ifr_ifindex;
+}
+
+static int set_ipv4(int sock, const char *ifname, unsigned long req,
+		    struct in_addr a)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = a };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	return ioctl(sock, req, &ifr);
+}
+
+static int if_up(int sock, const char *ifname)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(sock, SIOCSIFFLAGS, &ifr);
+}
+
+/* The host's end of the guest's network: an address, or a bridge port. */
+static int tap_configure(int sock, const struct tunnet *tn,
+			 const char *ifname)
+{
+	struct in_addr mask = { .s_addr = htonl(0xffffff00) };
+	char ip[INET_ADDRSTRLEN];
+	struct ifreq ifr;
+
+	if (tn->bridge) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tn->bridge);
+		ifr.ifr_ifindex = if_index(sock, ifname);
+		if (ifr.ifr_ifindex < 0 || ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
+			errorf("cannot add tap %s to bridge %s: %s%s", ifname,
+			       tn->bridge, strerror(errno),
+			       errno == EOPNOTSUPP || errno == EINVAL ?
+			       " (is it a bridge? make one with: " MAKE_BRIDGE ")" :
+			       "");
+			return -1;
+		}
+	} else {
+		inet_ntop(AF_INET, &tn->ip, ip, sizeof(ip));
+		if (set_ipv4(sock, ifname, SIOCSIFADDR, tn->ip) < 0 ||
+		    set_ipv4(sock, ifname, SIOCSIFNETMASK, mask) < 0) {
+			errorf("cannot give tap %s the address %s/24: %s",
+			       ifname, ip, strerror(errno));
+			return -1;
+		}
+	}
+	if (if_up(sock, ifname) < 0) {
+		errorf("cannot bring tap %s up: %s", ifname, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Make a tap for --tunnet and set up its host side; its name goes to
+ * ifname.  The tap lives as long as the file we return (it is not made
+ * persistent), so it goes away with the Launcher, however that ends.
+ */
+int tap_open(const struct tunnet *tn, char *ifname, size_t size)
+{
+	int fd = -1, sock, hdr_size = NET_HDR_SIZE;
+	const char *hint = "";
+	struct ifreq ifr;
+	char how[80];
+
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		errorf("cannot make a socket to set up a tap: %s",
+		       strerror(errno));
+		return -1;
+	}
+	if (tn->bridge && if_index(sock, tn->bridge) < 0) {
+		snprintf(how, sizeof(how),
+			 "ip link add %s type bridge; ip link set %s up",
+			 tn->bridge, tn->bridge);
+		errorf("--tunnet=%s: bridge %s does not exist: create it first (%s)",
+		       tn->arg, tn->bridge, how);
+		goto fail;
+	}
+	fd = open(TUN_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+			hint = " (is the tun module loaded? try: modprobe tun)";
+		else if (errno == EACCES || errno == EPERM)
+			hint = " (run the Launcher as root)";
+		errorf("cannot open %s for --tunnet: %s%s", TUN_DEV,
+		       strerror(errno), hint);
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", TAP_NAME);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		errorf("cannot create a tap device: %s%s", strerror(errno),
+		       errno == EPERM ? " (it takes CAP_NET_ADMIN: run the Launcher as root)" : "");
+		goto fail;
+	}
+	snprintf(ifname, size, "%s", ifr.ifr_name);
+	/* No offloads until the guest's driver accepts GUEST_CSUM. */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		errorf("tap %s does not take %d-byte virtio-net headers: %s",
+		       ifname, hdr_size, strerror(errno));
+		goto fail;
+	}
+	if (tap_configure(sock, tn, ifname))
+		goto fail;
+	close(sock);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	close(sock);
+	return -1;
+}
+
+/* ---- the device ---- */
+
+static void wake_rx(struct net *n)
+{
+	char c = 0;
+
+	/* Non-blocking: if the pipe is full, a wake-up is pending anyway. */
+	if (n->wake[1] >= 0 && write(n->wake[1], &c, 1) < 0 &&
+	    errno != EAGAIN)
+		vmsg("%s: cannot wake the receive thread: %s", n->name,
+		     strerror(errno));
+}
+
+/*
+ * Packets with a checksum still to do, only for a guest that takes them;
+ * we ask the tap for them then (and not after a reset).
+ */
+static void set_offload(struct net *n, bool csum)
+{
+	if (n->tap && ioctl(n->fd, TUNSETOFFLOAD, csum ? TUN_F_CSUM : 0) < 0)
+		vmsg("%s: TUNSETOFFLOAD on %s: %s", n->name, n->ifname,
+		     strerror(errno));
+}
+
+static void net_driver_ok(struct device *dev)
+{
+	struct net *n = to_net(dev);
+
+	set_offload(n, virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM));
+	wake_rx(n);
+}
+
+static void net_reset(struct device *dev)
+{
+	struct net *n = to_net(dev);
+
+	set_offload(n, false);
+	/* The packet it holds, if any, is dropped: the driver is gone. */
+	wake_rx(n);
+}
+
+static void receive_notify(struct device *dev, struct virtqueue *vq)
+{
+	(void)vq;
+	wake_rx(to_net(dev));
+}
+
+/*
+ * One packet from the guest to the tap.  The header is read once, checked
+ * and written from our copy; the frame goes straight from guest memory.
+ */
+static void send_packet(struct net *n, const struct vq_elem *e)
+{
+	struct virtio_net_hdr_v1 h;
+	unsigned int cnt;
+	ssize_t ret;
+
+	if (iov_to_buf(e->out, e->nout, 0, &h, sizeof(h)) != sizeof(h) ||
+	    e->out_len > PKT_MAX) {
+		vmsg("%s: transmit buffer %u of %u bytes: not a packet",
+		     n->name, e->head, e->out_len);
+		return;
+	}
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	     !virtio_has_feature(&n->dev, VIRTIO_NET_F_CSUM))) {
+		vmsg("%s: packet with offloads not agreed on (flags 0x%x, gso %u): dropped",
+		     n->name, h.flags, h.gso_type);
+		return;
+	}
+	h.num_buffers = 0;
+	n->tx_iov[0].iov_base = &h;
+	n->tx_iov[0].iov_len = sizeof(h);
+	cnt = 1 + iov_slice(e->out, e->nout, sizeof(h),
+			    e->out_len - sizeof(h), n->tx_iov + 1);
+	do {
+		ret = writev(n->fd, n->tx_iov, cnt);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		vmsg("%s: %u-byte packet to %s dropped: %s", n->name,
+		     e->out_len, n->ifname, strerror(errno));
+}
+
+static void net_transmit(struct device *dev, struct virtqueue *vq)
+{
+	struct net *n = to_net(dev);
+	struct vq_elem *e = &n->tx_elem;
+	bool used = false;
+
+	while (vq_pop(vq, e) > 0) {
+		send_packet(n, e);
+		vq_push(vq, e, 0);
+		used = true;
+	}
+	if (used)
+		vq_interrupt(vq);
+}
+
+enum rx_result { RX_DONE, RX_NO_BUFFER };
+
+/*
+ * The packet the receive thread holds (len bytes, header included) into
+ * the guest's next receive buffer.  RX_NO_BUFFER: keep it and wait for
+ * one; RX_DONE: it was delivered or dropped.
+ */
+static enum rx_result deliver(struct net *n, size_t len)
+{
+	struct device *dev = &n->dev;
+	struct virtqueue *vq = &dev->vqs[RX_QUEUE];
+	struct virtio_net_hdr_v1 *h = (void *)n->pkt;
+	struct vq_elem *e = &n->rx_elem;
+	enum rx_result ret = RX_DONE;
+	int got;
+
+	if (len < sizeof(*h) || h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		vmsg("%s: odd packet from %s (%zu bytes, gso %u): dropped",
+		     n->name, n->ifname, len, len < sizeof(*h) ? 0 : h->gso_type);
+		return RX_DONE;
+	}
+	pthread_mutex_lock(&dev->lock);
+	if (!virtio_running(dev))
+		goto out;
+	if (!virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM)) {
+		/* From before a reset, when the tap still did offloads */
+		if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			goto out;
+		h->flags = 0;
+	}
+	/* No VIRTIO_NET_F_MRG_RXBUF: one buffer per packet */
+	h->num_buffers = 1;
+	got = vq_pop(vq, e);
+	if (got == 0)
+		ret = RX_NO_BUFFER;
+	if (got <= 0)
+		goto out;
+	if (e->in_len < len) {
+		vmsg("%s: receive buffer %u holds %u bytes, the packet %zu: dropped",
+		     n->name, e->head, e->in_len, len);
+		vq_push(vq, e, 0);
+	} else {
+		iov_from_buf(e->in, e->nin, 0, n->pkt, len);
+		vq_push(vq, e, len);
+	}
+	vq_interrupt(vq);
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static void *rx_thread(void *arg)
+{
+	struct net *n = arg;
+	struct pollfd fds[2] = {
+		{ .fd = n->wake[0], .events = POLLIN },
+		{ .fd = n->fd, .events = POLLIN },
+	};
+	size_t held = 0;	/* bytes of the packet waiting in n->pkt */
+	bool tap_ok = true;	/* until the tap fails us */
+	char drain[64];
+	ssize_t len;
+
+	for (;;) {
+		/*
+		 * A packet waits for a buffer: only a notify helps, so the tap
+		 * is left out of poll() (a negative fd), as when it has failed.
+		 */
+		fds[1].fd = tap_ok && !held ? n->fd : -1;
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vmsg("%s: receive stops: poll: %s", n->name,
+			     strerror(errno));
+			return NULL;
+		}
+		if (__atomic_load_n(&n->stopping, __ATOMIC_SEQ_CST))
+			return NULL;
+		if (fds[0].revents &&
+		    read(n->wake[0], drain, sizeof(drain)) < 0 &&
+		    errno != EAGAIN)
+			return NULL;
+		if (fds[1].fd >= 0 && fds[1].revents) {
+			len = read(n->fd, n->pkt, PKT_MAX);
+			if (len > 0) {
+				held = len;
+			} else if (len == 0 || (errno != EAGAIN &&
+						errno != EINTR)) {
+				vmsg("%s: receive stops: %s", n->name,
+				     len ? strerror(errno) : "end of file");
+				tap_ok = false;
+			}
+		}
+		if (held && deliver(n, held) == RX_DONE)
+			held = 0;
+	}
+}
+
+static int net_start(struct device *dev)
+{
+	struct net *n = to_net(dev);
+
+	if (pipe2(n->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		errorf("cannot make a pipe for %s: %s", n->name,
+		       strerror(errno));
+		return -1;
+	}
+	if (start_thread(&n->thread, rx_thread, n, "network receive"))
+		return -1;
+	n->started = true;
+	return 0;
+}
+
+static void net_stop(struct device *dev)
+{
+	struct net *n = to_net(dev);
+
+	if (!n->started)
+		return;
+	__atomic_store_n(&n->stopping, true, __ATOMIC_SEQ_CST);
+	wake_rx(n);
+	pthread_join(n->thread, NULL);
+	n->started = false;
+}
+
+/*
+ * The device on an open tap (or, for the unit tests, any file that reads
+ * and writes whole packets, such as a datagram socket: tap false).
+ */
+struct device *net_create(int fd, bool tap, unsigned int index,
+			  const char *ifname)
+{
+	uint32_t pid = getpid();
+	struct net *n;
+
+	n = calloc(1, sizeof(*n));
+	if (n)
+		n->pkt = malloc(PKT_MAX);
+	if (!n || !n->pkt) {
+		free(n);
+		errorf("out of memory for a network device");
+		return NULL;
+	}
+	snprintf(n->name, sizeof(n->name), "net%u", index);
+	snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
+	n->fd = fd;
+	n->tap = tap;
+	n->wake[0] = -1;
+	n->wake[1] = -1;
+	virtio_device_init(&n->dev, n->name, VIRTIO_ID_NET,
+			   (1ull << VIRTIO_NET_F_CSUM) |
+			   (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+			   (1ull << VIRTIO_NET_F_MAC),
+			   &n->config, sizeof(n->config));
+	n->dev.priv = n;
+	n->dev.reset = net_reset;
+	n->dev.driver_ok = net_driver_ok;
+	n->dev.start = net_start;
+	n->dev.stop = net_stop;
+	/* Locally administered, unicast: 02:4c ("L"), our pid, the index */
+	n->config.mac[0] = 0x02;
+	n->config.mac[1] = 0x4c;
+	n->config.mac[2] = pid >> 16;
+	n->config.mac[3] = pid >> 8;
+	n->config.mac[4] = pid;
+	n->config.mac[5] = index;
+	virtio_add_vq(&n->dev, "receiveq", NET_QUEUE_SIZE, receive_notify);
+	virtio_add_vq(&n->dev, "transmitq", NET_QUEUE_SIZE, net_transmit);
+	vmsg("%s: tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", n->name,
+	     n->ifname, n->config.mac[0], n->config.mac[1], n->config.mac[2],
+	     n->config.mac[3], n->config.mac[4], n->config.mac[5]);
+	return &n->dev;
+}
