@@ -83,7 +83,7 @@ echo "host: guest panic: expected panic lines renamed 'guest-panic'"
 	tee /tmp/panic.log
 expect panic 2
 # The Launcher must print the reason the guest's panic gave.
-why=$(sed -n 's/.*guest-panic - not syncing: //p' /tmp/panic.log | head -n 1)
+why=$(sed -n 's/.*guest-panic - not syncing: //p' /tmp/panic.log | tr -d '\r' | head -n 1)
 echo "host: the guest's panic: '$why'"
 if [ -z "$why" ]; then
 	fail "guest panic: the guest did not panic"
