@@ -89,6 +89,64 @@ build_launcher() {
 		die "tools/lguest does not build" "see $log/launcher.log"
 }
 
+# lguest_host_runs LOGDIR HOST_INIT GUEST_CPIO [-f SRC=DEST]... -- [--out DIR]
+#     [VARIANT...]: for each variant (default nopae pae) build the kernel
+# (or, with --out, take the one built in DIR), make its host initramfs
+# (mk_host_initramfs, with the -f files) and boot it under QEMU as an
+# lguest host with 2 CPUs and 1 GB, console in LOGDIR/VARIANT.log. Prints
+# a PASS or FAIL line per variant; returns 1 if any failed.
+lguest_host_runs() {
+	local logs=$1 init=$2 guest=$3 files=() kout='' variants v k rc status=0
+	shift 3
+	while [[ $# -gt 0 && $1 != -- ]]; do
+		files+=("$1")
+		shift
+	done
+	[[ $# -eq 0 ]] || shift
+	if [[ ${1:-} == --out ]]; then
+		kout=$(cd "${2:?--out needs a directory}" && pwd)
+		shift 2
+	fi
+	variants=("$@")
+	[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
+	for v in "${variants[@]}"; do
+		k=${kout:-$BUILD/out-$v}
+		if [[ -z $kout ]]; then
+			echo "=== $v: build"
+			"$TOP/scripts/build-kernel.sh" "$v"
+		fi
+		mk_host_initramfs "$logs/host-$v.cpio.gz" "$k" "$init" "$guest" "${files[@]}"
+		echo "=== $v: lguest host with 2 CPUs and 1 GB"
+		rc=0
+		"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
+			--initrd "$logs/host-$v.cpio.gz" --log "$logs/$v.log" --smp 2 \
+			--mem 1024 --timeout 1500 || rc=$?
+		if [[ $rc -eq 0 ]]; then
+			echo "=== $v: PASS"
+		else
+			echo "=== $v: FAIL (qemu-run.sh exit $rc, console in $logs/$v.log)"
+			status=1
+		fi
+	done
+	return "$status"
+}
+
+# mk_selftests_cpio OUT: build the static 32-bit x86 selftests
+# (scripts/build-selftests.sh) and make an initramfs OUT that runs them all
+# (tests/guest/run-selftests.sh as its init, the programs in /selftests).
+mk_selftests_cpio() {
+	local out=$1 st f files=()
+	st=$("$TOP/scripts/build-selftests.sh" | tail -n 1)
+	for f in "$st"/*_32; do
+		[[ -f $f ]] && files+=(-f "$f=/selftests/${f##*/}")
+	done
+	[[ ${#files[@]} -gt 0 ]] ||
+		die "no selftest programs in $st" "run scripts/build-selftests.sh and read its log"
+	"$TOP/scripts/mkinitramfs.sh" -o "$out" -i "$TOP/tests/guest/run-selftests.sh" \
+		"${files[@]}" >"$out.log" 2>&1 ||
+		die "the selftest initramfs was not made" "see $out.log"
+}
+
 # The last patch of the series adds tools/lguest to the kernel tree. Its
 # source of truth is this workspace's tools/lguest (the files git tracks
 # there) and its message scripts/launcher-commit.txt: scripts/export.sh

@@ -53,16 +53,8 @@ done
 logs=$TEST_LOGS/30-selftests-native
 mkdir -p "$logs"
 
-st=$("$TOP/scripts/build-selftests.sh" | tail -n 1)
-files=()
-for f in "$st"/*_32; do
-	files+=(-f "$f=/selftests/${f##*/}")
-done
-[[ ${#files[@]} -gt 0 ]] || die "no selftest programs in $st" "run scripts/build-selftests.sh and read its log"
 cpio=$logs/selftests.cpio.gz
-"$TOP/scripts/mkinitramfs.sh" -o "$cpio" -i "$TOP/tests/guest/run-selftests.sh" \
-	"${files[@]}" >"$logs/mkinitramfs.log" 2>&1 ||
-	die "the selftest initramfs was not made" "see $logs/mkinitramfs.log"
+mk_selftests_cpio "$cpio"
 
 # The same QEMU flags for every kernel; qemu-run.sh's default CPU model
 # (a "max" CPU: NX, SSE*, FSGSBASE...) so that the selftests reach the code

@@ -17,14 +17,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-kout=''
-if [[ ${1:-} == --out ]]; then
-	kout=$(cd "${2:?--out needs a directory}" && pwd)
-	shift 2
-fi
-variants=("$@")
-[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
-smp=2
 out=$TEST_LOGS/lguest
 mkdir -p "$out"
 
@@ -34,26 +26,4 @@ gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
 	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
-
-status=0
-for v in "${variants[@]}"; do
-	k=${kout:-$BUILD/out-$v}
-	if [[ -z $kout ]]; then
-		echo "=== $v: build"
-		"$TOP/scripts/build-kernel.sh" "$v"
-	fi
-	mk_host_initramfs "$out/host-$v.cpio.gz" "$k" "$TOP/tests/guest/lguest-host.sh" \
-		"$out/guest.cpio.gz"
-	echo "=== $v: host with $smp CPUs and 1 GB, guests of 64 and 512 MB"
-	rc=0
-	"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
-		--initrd "$out/host-$v.cpio.gz" --log "$out/$v.log" --smp "$smp" \
-		--mem 1024 --timeout 1200 || rc=$?
-	if [[ $rc -eq 0 ]]; then
-		echo "=== $v: PASS"
-	else
-		echo "=== $v: FAIL (qemu-run.sh exit $rc, console in $out/$v.log)"
-		status=1
-	fi
-done
-exit "$status"
+lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" -- "$@"

@@ -15,13 +15,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-kout=''
-if [[ ${1:-} == --out ]]; then
-	kout=$(cd "${2:?--out needs a directory}" && pwd)
-	shift 2
-fi
-variants=("$@")
-[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
 out=$TEST_LOGS/lguest-devices
 mkdir -p "$out"
 
@@ -30,27 +23,6 @@ echo "=== lgio (tests/guest/lgio.c)"
 gcc -m32 -static -O2 -Wall -Wextra -o "$out/lgio" "$TOP/tests/guest/lgio.c"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/devices-guest.sh" -f "$out/lgio=/lgio"
-
-status=0
-for v in "${variants[@]}"; do
-	k=${kout:-$BUILD/out-$v}
-	if [[ -z $kout ]]; then
-		echo "=== $v: build"
-		"$TOP/scripts/build-kernel.sh" "$v"
-	fi
-	mk_host_initramfs "$out/host-$v.cpio.gz" "$k" "$TOP/tests/guest/devices-host.sh" \
-		"$out/guest.cpio.gz" -f "$out/lgio=/lgio" \
-		-f "$TOP/tests/guest/passwd=/etc/passwd" -f "$TOP/tests/guest/group=/etc/group"
-	echo "=== $v: host with 2 CPUs and 1 GB"
-	rc=0
-	"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
-		--initrd "$out/host-$v.cpio.gz" --log "$out/$v.log" --smp 2 \
-		--mem 1024 --timeout 1500 || rc=$?
-	if [[ $rc -eq 0 ]]; then
-		echo "=== $v: PASS"
-	else
-		echo "=== $v: FAIL (qemu-run.sh exit $rc, console in $out/$v.log)"
-		status=1
-	fi
-done
-exit "$status"
+lguest_host_runs "$out" "$TOP/tests/guest/devices-host.sh" "$out/guest.cpio.gz" \
+	-f "$out/lgio=/lgio" -f "$TOP/tests/guest/passwd=/etc/passwd" \
+	-f "$TOP/tests/guest/group=/etc/group" -- "$@"

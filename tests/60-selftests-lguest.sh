@@ -18,14 +18,8 @@ repeat=2 per_test_timeout=120
 logs=$TEST_LOGS/60-selftests-lguest
 mkdir -p "$logs"
 
-st=$("$TOP/scripts/build-selftests.sh" | tail -n 1)
-files=()
-for f in "$st"/*_32; do
-	files+=(-f "$f=/selftests/${f##*/}")
-done
-[[ ${#files[@]} -gt 0 ]] || die "no selftest programs in $st" "run scripts/build-selftests.sh and read its log"
 cpio=$logs/selftests.cpio.gz
-"$TOP/scripts/mkinitramfs.sh" -o "$cpio" -i "$TOP/tests/guest/run-selftests.sh" "${files[@]}"
+mk_selftests_cpio "$cpio"
 build_launcher "$logs"
 knobs="selftests.timeout=$per_test_timeout selftests.repeat=$repeat"
 

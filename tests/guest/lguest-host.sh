@@ -16,12 +16,6 @@
 . /etc/test-lib.sh
 
 GUEST="/guest-bzImage"
-fails=0
-
-fail() {
-	echo "host: FAIL: $*"
-	fails=$((fails + 1))
-}
 
 # stamp: prefix each line with the host's uptime in seconds.
 stamp() {
@@ -57,9 +51,7 @@ expect() {
 }
 
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
-if [ -f /lg.ko ]; then
-	insmod /lg.ko || result FAIL "insmod lg.ko"
-fi
+load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
 
 launch smoke 64 lgtest=smoke
@@ -137,5 +129,4 @@ if [ -f /lg.ko ]; then
 	rmmod lg || fail "rmmod lg: the module is still in use"
 fi
 dmesg | grep -i lguest | tail -n 20
-[ $fails = 0 ] && result PASS
-result FAIL "$fails check(s) failed"
+checks_done

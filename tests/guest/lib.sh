@@ -27,3 +27,21 @@ cmdline_opt() {
 	done
 	echo "$2"
 }
+
+# For inits that make several checks: fail MESSAGE counts one failed check
+# (and says so); checks_done then gives the verdict with result.
+fails=0
+fail() {
+	echo "host: FAIL: $*"
+	fails=$((fails + 1))
+}
+checks_done() {
+	[ "$fails" = 0 ] && result PASS
+	result FAIL "$fails check(s) failed"
+}
+
+# load_lg: insmod the host module if the initramfs has one (a host built
+# with CONFIG_LGUEST=m); a failure ends the run.
+load_lg() {
+	[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
+}

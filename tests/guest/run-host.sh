@@ -7,7 +7,7 @@
 # shellcheck source=tests/guest/lib.sh
 . /etc/test-lib.sh
 
-[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
+load_lg
 mem=$(cmdline_opt lgrun.mem 128)
 args=$(cmdline_opt lgrun.args '' | tr , ' ')
 echo "host: $(uname -srm) with $(grep -c ^processor /proc/cpuinfo) CPUs; starting a $mem MB guest:"

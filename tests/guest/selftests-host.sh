@@ -7,7 +7,7 @@
 # shellcheck source=tests/guest/lib.sh
 . /etc/test-lib.sh
 
-[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
+load_lg
 args=$(cmdline_opt lgargs '' | tr , ' ')
 echo "host: selftests in an lguest guest: $args"
 {
