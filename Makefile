@@ -50,7 +50,7 @@ run:
 	$(S)/run.sh
 
 lint:
-	shellcheck -x scripts/*.sh tests/*.sh .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/guest/*.sh .ci/run
 
 clean:
 	rm -rf build/out-* build/test-logs build/sparse build/bisect build/run \
