@@ -16,7 +16,7 @@ help:
 	@echo 'make test        run the test suite (scripts/test.sh; T=PATTERN for a subset)'
 	@echo 'make check       checkpatch --strict and sparse/W=1 on the series'
 	@echo 'make bisect      build every prefix of the series (slow)'
-	@echo 'make run         boot the nopae kernel into a busybox shell (scripts/run.sh)'
+	@echo 'make run         boot a host under QEMU and an lguest guest in it (scripts/run.sh)'
 	@echo 'make lint        shellcheck the workspace scripts'
 	@echo 'make clean       remove build outputs (keeps build/linux, ccache, downloads)'
 
