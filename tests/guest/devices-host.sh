@@ -52,6 +52,8 @@ image() { dd if=/dev/zero of="$1" bs=1M count="$2" 2>/dev/null; }
 
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
 load_lg
+p=$(pinned)
+pins_at_start=${p% *}
 
 echo "host: === block: a guest fills a 64 MB disk, the host and a second guest check it"
 image /tmp/a.img 64
@@ -148,6 +150,8 @@ memfree() {
 }
 image /tmp/k.img 32
 before=$(memfree)
+p=$(pinned)
+pins_before=${p% *} taken_before=${p#* }
 for delay in 0 1 2 3 5 8; do
 	# blk-flush never ends by itself: each one is killed, busy or idle.
 	run_guest "kill$delay" --block=/tmp/k.img --rng -- lgtest=blk-flush lgseed=41
@@ -158,11 +162,19 @@ done
 sleep 1
 after=$(memfree)
 echo "host: MemFree ${before} kB before six killed 64 MB guests, ${after} kB after"
+p=$(pinned)
+pins=${p% *} taken=$((${p#* } - taken_before))
+echo "host: $taken pages pinned by them; pinned now $pins, before $pins_before"
+[ "$pins" = "$pins_before" ] ||
+	fail "$((pins - pins_before)) pages still pinned after six killed guests"
+[ "$taken" -gt 0 ] || fail "the killed guests pinned no pages: did they run?"
 # A guest whose pinned pages or shadow page tables stayed behind would
 # cost tens of MB (it has touched at least its kernel and page cache); a
 # few MB come and go with the host's own caches and per-CPU page lists.
 [ "$after" -ge $((before - 32768)) ] ||
 	fail "$((before - after)) kB less free memory after six killed guests"
+
+check_unpinned "$pins_at_start"
 
 if [ -f /lg.ko ]; then
 	rmmod lg || fail "rmmod lg: the module is still in use"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # /etc/test-init of the lguest host in tests/40-lguest.sh (busybox sh):
-# runs guests with /lguest and checks how each one ends.
+# runs guests with /lguest and checks how each one ends (and that it
+# leaves no guest page pinned: an exact count from /proc/vmstat).
 #   1. a 64 MB guest runs the smoke suite; its 1 s sleep is timed here
 #   2. a 512 MB guest boots and sees its memory
 #   3. a guest that panics: the Launcher exits 2 and prints the reason
@@ -40,8 +41,9 @@ launch() {
 }
 
 # expect NAME STATUS: the Launcher of NAME exited STATUS, and for status
-# 0 the guest said PASS.
+# 0 the guest said PASS; the guest left no page pinned.
 expect() {
+	check_unpinned "$pins_at_start"
 	rc=$(cat "/tmp/$1.rc")
 	if [ "$rc" != "$2" ]; then
 		fail "guest $1: Launcher exit status $rc, want $2"
@@ -53,6 +55,8 @@ expect() {
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
 load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
+p=$(pinned)
+pins_at_start=${p% *}
 
 launch smoke 64 lgtest=smoke
 expect smoke 0
@@ -103,24 +107,24 @@ start_waiting() {
 	return 1
 }
 
-echo "host: guest stopped: SIGTERM to its Launcher interrupts the running guest"
-if start_waiting term; then
-	kill -TERM "$pid"
+# stop_guest NAME SIG STATUS [TEXT]: send SIG to the Launcher of a waiting
+# guest; it must exit with STATUS (and print TEXT), leaving no page pinned.
+stop_guest() {
+	start_waiting "$1" || return
+	kill -"$2" "$pid"
 	wait "$pid"
 	rc=$?
-	[ "$rc" = 2 ] || fail "SIGTERM: Launcher exit status $rc, want 2"
-	grep -q 'stopped by signal 15' /tmp/term.log ||
-		fail "SIGTERM: no 'stopped by signal 15' from the Launcher"
-	tail -n 1 /tmp/term.log
-fi
+	tail -n 1 "/tmp/$1.log"
+	check_unpinned "$pins_at_start"
+	[ "$rc" = "$3" ] || fail "SIG$2: Launcher exit status $rc, want $3"
+	[ -z "${4:-}" ] || grep -q "$4" "/tmp/$1.log" ||
+		fail "SIG$2: no '$4' from the Launcher"
+}
 
+echo "host: guest stopped: SIGTERM to its Launcher interrupts the running guest"
+stop_guest term TERM 2 'stopped by signal 15'
 echo "host: guest killed: SIGKILL to its Launcher"
-if start_waiting kill; then
-	kill -KILL "$pid"
-	wait "$pid"
-	rc=$?
-	[ "$rc" = 137 ] || fail "killed Launcher: exit status $rc, want 137"
-fi
+stop_guest kill KILL 137
 
 launch after-kill 64 lgtest=boot
 expect after-kill 0

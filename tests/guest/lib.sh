@@ -45,3 +45,24 @@ checks_done() {
 load_lg() {
 	[ ! -f /lg.ko ] || insmod /lg.ko || result FAIL "insmod lg.ko"
 }
+
+# pinned: the number of pages the kernel holds pinned (lguest pins every
+# guest page a shadow page table maps), then the number of pins ever taken.
+# Exact, unlike MemFree: once its Launcher is gone a guest pins nothing.
+# The counters are per CPU until folded into the totals: stat_refresh
+# folds them.
+pinned() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '/^nr_foll_pin_acquired / { a = $2 }
+	/^nr_foll_pin_released / { r = $2 }
+	END { print a - r, a }' /proc/vmstat
+}
+
+# check_unpinned N: as many pages are pinned as N (the first number pinned
+# printed before the guests ran), now that the guests are gone.
+check_unpinned() {
+	p=$(pinned)
+	echo "host: pages pinned: ${p% *} now, $1 before the guests"
+	[ "${p% *}" = "$1" ] ||
+		fail "$((${p% *} - $1)) pages still pinned after the guests ended"
+}
