@@ -16,8 +16,6 @@
  * stop when the Launcher ends.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +35,8 @@ struct console {
 	struct virtio_console_config config;
 	int in_fd, out_fd;
 	bool in_tty;
-	/* Written when the guest adds receive buffers; the thread polls it. */
-	int wake[2];
-	pthread_t thread;
-	bool started;
-	bool stopping;		/* atomic: the thread must end */
+	/* Woken up when the guest adds receive buffers */
+	struct dev_thread input;
 	/* Input the guest has no buffers for yet (input thread only). */
 	uint8_t pending[4096];
 	size_t npending;
@@ -90,22 +85,10 @@ static void transmit(struct device *dev, struct virtqueue *vq)
 		vq_interrupt(vq);
 }
 
-static void wake_input(struct device *dev)
-{
-	struct console *con = to_console(dev);
-	char c = 0;
-
-	/* Non-blocking: if the pipe is full, a wake-up is pending anyway. */
-	if (con->wake[1] >= 0 && write(con->wake[1], &c, 1) < 0 &&
-	    errno != EAGAIN)
-		vmsg("console: cannot wake the input thread: %s",
-		     strerror(errno));
-}
-
 static void receive_notify(struct device *dev, struct virtqueue *vq)
 {
 	(void)vq;
-	wake_input(dev);
+	dev_thread_wake(&to_console(dev)->input);
 }
 
 /*
@@ -158,7 +141,7 @@ size_t console_feed(struct device *dev, const uint8_t *buf, size_t len)
 static void console_reset(struct device *dev)
 {
 	/* Pending input goes to the buffers of the reset device's next life. */
-	wake_input(dev);
+	dev_thread_wake(&to_console(dev)->input);
 }
 
 /*
@@ -194,8 +177,15 @@ static bool check_ctrlc(struct ctrlc_state *s, const uint8_t *buf, size_t len)
 	return false;
 }
 
-/* Take what stdin has; false at its end, or after three Ctrl-C. */
-static bool read_input(struct console *con, struct ctrlc_state *cs)
+enum input_state {
+	INPUT_OPEN,		/* more may come */
+	INPUT_END,		/* stdin ended: the guest gets no more */
+	INPUT_QUIT,		/* three Ctrl-C: the thread ends */
+};
+
+/* Take what stdin has. */
+static enum input_state read_input(struct console *con,
+				   struct ctrlc_state *cs)
 {
 	uint8_t buf[256];
 	size_t room = sizeof(con->pending) - con->npending;
@@ -203,17 +193,14 @@ static bool read_input(struct console *con, struct ctrlc_state *cs)
 
 	n = read(con->in_fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
+		return INPUT_OPEN;
 	if (n <= 0) {
-		/* The guest just gets no more input. */
 		vmsg("console input ends: %s",
 		     n ? strerror(errno) : "end of file");
-		return false;
+		return INPUT_END;
 	}
-	if (con->in_tty && check_ctrlc(cs, buf, n)) {
-		__atomic_store_n(&con->stopping, true, __ATOMIC_SEQ_CST);
-		return false;
-	}
+	if (con->in_tty && check_ctrlc(cs, buf, n))
+		return INPUT_QUIT;
 	if ((size_t)n > room) {
 		vmsg("console: the guest takes no input, %zu bytes dropped",
 		     n - room);
@@ -221,39 +208,31 @@ static bool read_input(struct console *con, struct ctrlc_state *cs)
 	}
 	memcpy(con->pending + con->npending, buf, n);
 	con->npending += n;
-	return true;
+	return INPUT_OPEN;
 }
 
 static void *input_thread(void *arg)
 {
 	struct console *con = arg;
 	struct ctrlc_state cs = { .count = 0 };
-	struct pollfd fds[2] = {
-		{ .fd = con->wake[0], .events = POLLIN },
-		{ .fd = con->in_fd, .events = POLLIN },
-	};
-	char drain[64];
+	int fd = con->in_fd;	/* -1 once input has ended */
+	int ret;
 	size_t n;
 
 	for (;;) {
-		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			vmsg("console input stops: poll: %s", strerror(errno));
+		ret = dev_thread_wait(&con->input, fd);
+		if (ret < 0)
 			return NULL;
-		}
-		if (__atomic_load_n(&con->stopping, __ATOMIC_SEQ_CST))
-			return NULL;
-		if (fds[0].revents &&
-		    read(con->wake[0], drain, sizeof(drain)) < 0 &&
-		    errno != EAGAIN)
-			return NULL;
-		if (fds[1].revents && !read_input(con, &cs)) {
-			if (__atomic_load_n(&con->stopping, __ATOMIC_SEQ_CST))
+		if (ret > 0) {
+			switch (read_input(con, &cs)) {
+			case INPUT_OPEN:
+				break;
+			case INPUT_END:
+				fd = -1;
+				break;
+			case INPUT_QUIT:
 				return NULL;
-			fds[1].fd = -1;
-			if (!con->npending)
-				return NULL;
+			}
 		}
 		if (con->npending) {
 			n = console_feed(&con->dev, con->pending,
@@ -261,7 +240,8 @@ static void *input_thread(void *arg)
 			con->npending -= n;
 			memmove(con->pending, con->pending + n, con->npending);
 		}
-		if (fds[1].fd < 0 && !con->npending)
+		/* Once what is left is delivered, the thread has no more to do. */
+		if (fd < 0 && !con->npending)
 			return NULL;
 	}
 }
@@ -272,27 +252,12 @@ static int console_start(struct device *dev)
 	struct console *con = to_console(dev);
 
 	con->in_tty = isatty(con->in_fd);
-	if (pipe2(con->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		errorf("cannot make a pipe for the console: %s",
-		       strerror(errno));
-		return -1;
-	}
-	if (start_thread(&con->thread, input_thread, con, "console input"))
-		return -1;
-	con->started = true;
-	return 0;
+	return dev_thread_start(&con->input, input_thread, con);
 }
 
 static void console_stop(struct device *dev)
 {
-	struct console *con = to_console(dev);
-
-	if (!con->started)
-		return;
-	__atomic_store_n(&con->stopping, true, __ATOMIC_SEQ_CST);
-	wake_input(dev);
-	pthread_join(con->thread, NULL);
-	con->started = false;
+	dev_thread_stop(&to_console(dev)->input);
 }
 
 struct device *console_create(int in_fd, int out_fd)
@@ -311,8 +276,7 @@ struct device *console_create(int in_fd, int out_fd)
 	con->dev.stop = console_stop;
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
-	con->wake[0] = -1;
-	con->wake[1] = -1;
+	dev_thread_init(&con->input, con->dev.name, "input");
 	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
 	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
 		      receive_notify);

@@ -71,8 +71,25 @@ void set_main_thread(void);
 __printf(2, 3) void request_stop(int status, const char *fmt, ...);
 bool stop_requested(int *status, char *msg, size_t size);
 bool stop_is_pending(void);
-int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
-		 const char *what);
+
+/*
+ * A device's thread: it waits for one file and for wake-ups from the main
+ * thread (a pipe), and ends when dev_thread_stop() tells it to.
+ */
+struct dev_thread {
+	const char *name;	/* the device's, for messages */
+	const char *what;	/* what the thread does: "input", "receive" */
+	int wake[2];		/* the wake-up pipe, -1 while not started */
+	pthread_t tid;
+	bool started;
+	bool stopping;		/* atomic: the thread must end */
+};
+
+void dev_thread_init(struct dev_thread *t, const char *name, const char *what);
+int dev_thread_start(struct dev_thread *t, void *(*fn)(void *), void *arg);
+void dev_thread_wake(struct dev_thread *t);
+void dev_thread_stop(struct dev_thread *t);
+int dev_thread_wait(struct dev_thread *t, int fd);
 
 /* options.c */
 #define MEM_MB_MIN	32

@@ -34,7 +34,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,11 +67,8 @@ struct net {
 	char ifname[IFNAMSIZ];
 	int fd;			/* the tap (or a unit test's socket) */
 	bool tap;
-	/* Written on a receiveq notify, a reset, DRIVER_OK and to stop */
-	int wake[2];
-	pthread_t thread;
-	bool started;
-	bool stopping;		/* atomic: the thread must end */
+	/* Woken up by a receiveq notify, a reset and DRIVER_OK */
+	struct dev_thread rx;
 	/* The receive thread's packet, waiting for a buffer of the guest */
 	uint8_t *pkt;
 	/* Working space, under the device lock */
@@ -223,17 +219,6 @@ fail:
 
 /* ---- the device ---- */
 
-static void wake_rx(struct net *n)
-{
-	char c = 0;
-
-	/* Non-blocking: if the pipe is full, a wake-up is pending anyway. */
-	if (n->wake[1] >= 0 && write(n->wake[1], &c, 1) < 0 &&
-	    errno != EAGAIN)
-		vmsg("%s: cannot wake the receive thread: %s", n->name,
-		     strerror(errno));
-}
-
 /*
  * Packets with a checksum still to do, only for a guest that takes them;
  * we ask the tap for them then (and not after a reset).
@@ -250,7 +235,7 @@ static void net_driver_ok(struct device *dev)
 	struct net *n = to_net(dev);
 
 	set_offload(n, virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM));
-	wake_rx(n);
+	dev_thread_wake(&n->rx);
 }
 
 static void net_reset(struct device *dev)
@@ -259,13 +244,13 @@ static void net_reset(struct device *dev)
 
 	set_offload(n, false);
 	/* The packet it holds, if any, is dropped: the driver is gone. */
-	wake_rx(n);
+	dev_thread_wake(&n->rx);
 }
 
 static void receive_notify(struct device *dev, struct virtqueue *vq)
 {
 	(void)vq;
-	wake_rx(to_net(dev));
+	dev_thread_wake(&to_net(dev)->rx);
 }
 
 /*
@@ -373,35 +358,21 @@ out:
 static void *rx_thread(void *arg)
 {
 	struct net *n = arg;
-	struct pollfd fds[2] = {
-		{ .fd = n->wake[0], .events = POLLIN },
-		{ .fd = n->fd, .events = POLLIN },
-	};
 	size_t held = 0;	/* bytes of the packet waiting in n->pkt */
 	bool tap_ok = true;	/* until the tap fails us */
-	char drain[64];
 	ssize_t len;
+	int ret;
 
 	for (;;) {
 		/*
 		 * A packet waits for a buffer: only a notify helps, so the tap
-		 * is left out of poll() (a negative fd), as when it has failed.
+		 * is left out of the wait (a negative fd), as when it has
+		 * failed.
 		 */
-		fds[1].fd = tap_ok && !held ? n->fd : -1;
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			vmsg("%s: receive stops: poll: %s", n->name,
-			     strerror(errno));
+		ret = dev_thread_wait(&n->rx, tap_ok && !held ? n->fd : -1);
+		if (ret < 0)
 			return NULL;
-		}
-		if (__atomic_load_n(&n->stopping, __ATOMIC_SEQ_CST))
-			return NULL;
-		if (fds[0].revents &&
-		    read(n->wake[0], drain, sizeof(drain)) < 0 &&
-		    errno != EAGAIN)
-			return NULL;
-		if (fds[1].fd >= 0 && fds[1].revents) {
+		if (ret > 0) {
 			len = read(n->fd, n->pkt, PKT_MAX);
 			if (len > 0) {
 				held = len;
@@ -421,27 +392,12 @@ static int net_start(struct device *dev)
 {
 	struct net *n = to_net(dev);
 
-	if (pipe2(n->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		errorf("cannot make a pipe for %s: %s", n->name,
-		       strerror(errno));
-		return -1;
-	}
-	if (start_thread(&n->thread, rx_thread, n, "network receive"))
-		return -1;
-	n->started = true;
-	return 0;
+	return dev_thread_start(&n->rx, rx_thread, n);
 }
 
 static void net_stop(struct device *dev)
 {
-	struct net *n = to_net(dev);
-
-	if (!n->started)
-		return;
-	__atomic_store_n(&n->stopping, true, __ATOMIC_SEQ_CST);
-	wake_rx(n);
-	pthread_join(n->thread, NULL);
-	n->started = false;
+	dev_thread_stop(&to_net(dev)->rx);
 }
 
 /*
@@ -466,8 +422,7 @@ struct device *net_create(int fd, bool tap, unsigned int index,
 	snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
 	n->fd = fd;
 	n->tap = tap;
-	n->wake[0] = -1;
-	n->wake[1] = -1;
+	dev_thread_init(&n->rx, n->name, "receive");
 	virtio_device_init(&n->dev, n->name, VIRTIO_ID_NET,
 			   (1ull << VIRTIO_NET_F_CSUM) |
 			   (1ull << VIRTIO_NET_F_GUEST_CSUM) |

@@ -11,8 +11,14 @@
  * read() of /dev/lguest; a thread that hits an internal error calls
  * fatal(), and exit() then ends every thread.  One lock makes sure that
  * exit() runs once, whichever threads get there.
+ *
+ * A device thread (struct dev_thread) waits in poll() for one file of its
+ * device and for the main thread, which wakes it up through a pipe: for a
+ * notify from the guest, a reset, or to make it end.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,8 +159,8 @@ bool stop_requested(int *status, char *msg, size_t size)
  * A device thread.  It blocks every signal, so that the termination
  * signals, and the wake-ups of request_stop(), go to the main thread.
  */
-int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
-		 const char *what)
+static int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
+			const char *what)
 {
 	sigset_t block, old;
 	int ret;
@@ -168,4 +174,93 @@ int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg,
 		return -1;
 	}
 	return 0;
+}
+
+void dev_thread_init(struct dev_thread *t, const char *name, const char *what)
+{
+	t->name = name;
+	t->what = what;
+	t->wake[0] = -1;
+	t->wake[1] = -1;
+	t->started = false;
+	t->stopping = false;
+}
+
+/* The thread runs fn(arg), which waits with dev_thread_wait(). */
+int dev_thread_start(struct dev_thread *t, void *(*fn)(void *), void *arg)
+{
+	char what[64];
+
+	if (pipe2(t->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		errorf("%s: cannot make a pipe for the %s thread: %s",
+		       t->name, t->what, strerror(errno));
+		return -1;
+	}
+	t->stopping = false;
+	snprintf(what, sizeof(what), "%s %s", t->name, t->what);
+	if (start_thread(&t->tid, fn, arg, what)) {
+		close(t->wake[0]);
+		close(t->wake[1]);
+		t->wake[0] = -1;
+		t->wake[1] = -1;
+		return -1;
+	}
+	t->started = true;
+	return 0;
+}
+
+/* From the main thread; a no-op while the thread is not running. */
+void dev_thread_wake(struct dev_thread *t)
+{
+	char c = 0;
+
+	/* Non-blocking: if the pipe is full, a wake-up is pending anyway. */
+	if (t->wake[1] >= 0 && write(t->wake[1], &c, 1) < 0 &&
+	    errno != EAGAIN)
+		vmsg("%s: cannot wake the %s thread: %s", t->name, t->what,
+		     strerror(errno));
+}
+
+/* Make the thread end and wait for it; nothing if it never started. */
+void dev_thread_stop(struct dev_thread *t)
+{
+	if (!t->started)
+		return;
+	__atomic_store_n(&t->stopping, true, __ATOMIC_SEQ_CST);
+	dev_thread_wake(t);
+	pthread_join(t->tid, NULL);
+	t->started = false;
+	close(t->wake[0]);
+	close(t->wake[1]);
+	t->wake[0] = -1;
+	t->wake[1] = -1;
+}
+
+/*
+ * In the thread: wait for a wake-up, or for fd to be readable (or to fail:
+ * any event on it counts).  fd may be negative: a wake-up only, then.
+ * Returns 1 if fd has an event, 0 after a wake-up alone, and -1 when the
+ * thread must end: it was told to, or poll() or the pipe failed.
+ */
+int dev_thread_wait(struct dev_thread *t, int fd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = t->wake[0], .events = POLLIN },
+		{ .fd = fd, .events = POLLIN },
+	};
+	char drain[64];
+
+	while (poll(fds, 2, -1) < 0) {
+		if (errno != EINTR) {
+			vmsg("%s: %s stops: poll: %s", t->name, t->what,
+			     strerror(errno));
+			return -1;
+		}
+	}
+	if (__atomic_load_n(&t->stopping, __ATOMIC_SEQ_CST))
+		return -1;
+	if (fds[0].revents && read(t->wake[0], drain, sizeof(drain)) < 0 &&
+	    errno != EAGAIN)
+		return -1;
+	return fd >= 0 && fds[1].revents;
 }
