@@ -1,6 +1,8 @@
 #!/bin/bash
 # lguest end to end: a patched kernel boots under QEMU with 2 CPUs as the
-# host and runs the same bzImage as guests with tools/lguest/lguest (see
+# host, where tests/guest/lgabi.c first feeds /dev/lguest bad input from a
+# Launcher (every error of launcher-abi.rst, no page left pinned), and runs
+# the same bzImage as guests with tools/lguest/lguest (see
 # tests/guest/lguest-host.sh for the guests and what is checked: the smoke
 # suite of tests/guest/smoke.c in a 64 MB guest with its 1 s sleep timed
 # on the host, a 512 MB guest, a guest panic, a killed Launcher, a guest
@@ -21,9 +23,13 @@ out=$TEST_LOGS/lguest
 mkdir -p "$out"
 
 build_launcher "$out"
+echo "=== lgabi (tests/guest/lgabi.c)"
+gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread \
+	-I"$BUILD/out-hdr/usr/include" -o "$out/lgabi" "$TOP/tests/guest/lgabi.c"
 echo "=== smoke suite (tests/guest/smoke.c)"
 gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
 	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
-lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" -- "$@"
+lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" \
+	-f "$out/lgabi=/lgabi" -- "$@"

@@ -2,6 +2,9 @@
 # /etc/test-init of the lguest host in tests/40-lguest.sh (busybox sh):
 # runs guests with /lguest and checks how each one ends (and that it
 # leaves no guest page pinned: an exact count from /proc/vmstat).
+#   0. /lgabi (tests/guest/lgabi.c): /dev/lguest answers bad input from a
+#      Launcher with the documented errors, and its guests leave no page
+#      pinned
 #   1. a 64 MB guest runs the smoke suite; its 1 s sleep is timed here
 #   2. a 512 MB guest boots and sees its memory
 #   3. a guest that panics: the Launcher exits 2 and prints the reason
@@ -57,6 +60,15 @@ load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
 p=$(pinned)
 pins_at_start=${p% *}
+
+echo "host: /lgabi: bad input to /dev/lguest"
+{
+	timeout 900 /lgabi </dev/null 2>&1
+	echo "$?" >/tmp/lgabi.rc
+} | tee /tmp/lgabi.log
+rc=$(cat /tmp/lgabi.rc)
+[ "$rc" = 0 ] || fail "lgabi: exit status $rc ($(grep -c 'lgabi: FAIL' /tmp/lgabi.log) checks failed)"
+check_unpinned "$pins_at_start"
 
 launch smoke 64 lgtest=smoke
 expect smoke 0

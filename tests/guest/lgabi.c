@@ -1,0 +1,1957 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lgabi: the /dev/lguest interface against bad input from a Launcher, as
+ * Documentation/virt/lguest/launcher-abi.rst describes it
+ * (tests/40-lguest.sh runs it as root in the lguest host, before the
+ * guests).  Each check prints "lgabi: ok NAME" or "lgabi: FAIL NAME: got
+ * X, want Y"; the last line is "lgabi: N passed, M failed", and the exit
+ * status is 1 if any check failed.
+ *
+ * It is a small Launcher of its own: a guest's memory is an anonymous
+ * mapping, and its "kernel" a few instructions written here, which run in
+ * ring 1 on the boot mapping (or on page tables built here) and reach the
+ * Launcher with an out instruction, an access to device memory, a
+ * hypercall or a fault.  That covers every error a request can get
+ * (sizes, request numbers, vCPU offsets, also for LHREQ_INITIALIZE,
+ * unreadable buffers, every bad LHREQ_INITIALIZE argument, the owner rule
+ * from threads, processes and after an execve(), after the guest ended)
+ * and the order in which a write()'s checks apply, every result of read()
+ * (a pending access, a register, both kept through a read() that fails,
+ * power off, restart, death and its reason, EINTR and SA_RESTART),
+ * LHREQ_TRAP and LHREQ_IRQ reaching the guest, and closing a guest in
+ * every state it can be in (never run, running in another thread, with a
+ * register read or a trap pending, with its timer armed, dead, its task
+ * gone).  After each guest the kernel must hold as many pinned pages as
+ * before it (/proc/vmstat), and a thousand guests must not cost memory.
+ *
+ * "lgabi --after-exec FD" is lgabi after its own execve() in the task that
+ * made the guest of FD (test_exec()): it checks that the task no longer
+ * owns the guest and exits 1 if a check failed.  Its checks print as the
+ * others, but count in the last line only as the one check on its exit.
+ *
+ * Build: gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread
+ *        -I<installed uapi headers> -o lgabi lgabi.c
+ */
+#define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/lguest_launcher.h>
+
+/*
+ * The guest's side of the ABI (arch/x86/include/asm/lguest_hcall.h and
+ * include/linux/lguest.h), which is not exported to user space.
+ */
+#define LGUEST_TRAP_ENTRY	0x1f
+#define LHCALL_LGUEST_INIT	1
+#define LHCALL_SHUTDOWN		2
+#define LHCALL_NEW_PGTABLE	3
+#define LHCALL_LOAD_IDT_ENTRY	6
+#define LHCALL_SET_CLOCKEVENT	8
+#define LHCALL_HALT		9
+#define LGUEST_IRQ_VECTOR	0x30
+#define LGUEST_SHUTDOWN_POWEROFF 1
+#define LGUEST_SHUTDOWN_RESTART	2
+#define LHCALL_RING_SIZE	64
+#define LGUEST_HCALL_FREE	0xff
+
+struct guest_data {
+	uint32_t irq_enabled;
+	uint32_t blocked_interrupts[LGUEST_IRQS / 32];
+	uint32_t cr2;
+	uint32_t irq_pending;
+	uint32_t noirq_iret;
+	uint32_t noirq_iret_end;
+	uint32_t reserve_mem;
+	uint32_t tsc_khz;
+	uint64_t clock_ns;
+	uint8_t hcall_status[LHCALL_RING_SIZE];
+	uint32_t hcalls[LHCALL_RING_SIZE][5];
+};
+
+#define PAGE		4096u
+#define RAM_PAGES	64u
+#define RAM_SIZE	(RAM_PAGES * PAGE)
+#define MMIO_PAGES	(RAM_PAGES + 4)
+
+/* Where things are in a guest's memory (guest-physical addresses). */
+#define DATA_GPA	0x0000u	/* struct guest_data */
+#define MSG_GPA		0x0800u	/* a shutdown message */
+#define PGD_GPA		0x1000u	/* page directory, or the PAE PDPT */
+#define PT_GPA		0x2000u	/* its page table, or the PAE PMD page */
+#define PAE_PT_GPA	0x3000u	/* the PAE page table */
+#define CODE_GPA	0x4000u	/* the guest's code */
+#define STACK_GPA	0x8000u	/* the top of its stack */
+
+/* Device memory and beyond, as the page tables built here map them. */
+#define MMIO_VA		0x5000u
+#define BEYOND_VA	0x6000u
+
+#define INIT_SIZE	(5 * sizeof(uint32_t))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define LOOP_MS_MAX	20000
+
+/* Counts shared with forked children, which make checks too. */
+static struct tally {
+	int passed;
+	int failed;
+} *tally;
+
+static long long pins_base;
+static pthread_t main_thread;
+static pid_t main_tid;
+
+#define ERRNO(e)	{ e, #e }
+static const struct {
+	int e;
+	const char *name;
+} errnos[] = {
+	ERRNO(EPERM), ERRNO(ENOENT), ERRNO(EINTR), ERRNO(EBADF),
+	ERRNO(ENOMEM), ERRNO(EFAULT), ERRNO(EBUSY), ERRNO(ENODEV),
+	ERRNO(EINVAL), ERRNO(ENOTTY), ERRNO(ESPIPE), ERRNO(ERESTART),
+};
+
+static const char *errname(int e)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(errnos); i++) {
+		if (errnos[i].e == e)
+			return errnos[i].name;
+	}
+	return NULL;
+}
+
+/* A call's result as a Launcher sees it: the value, or -errno. */
+static long res(long ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+static const char *show(long v, char *buf, size_t size)
+{
+	const char *name = v < 0 ? errname(-v) : NULL;
+
+	if (v >= 0)
+		snprintf(buf, size, "%ld", v);
+	else if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "errno %ld", -v);
+	return buf;
+}
+
+/*
+ * Print text from the host (a guest's death reason) so that the console
+ * check of qemu-run.sh does not take it for a kernel message.
+ */
+static void defuse(char *s)
+{
+	char *p;
+
+	while ((p = strstr(s, "protection fault")))
+		p[strlen("protection")] = '-';
+}
+
+static void verdict(bool good, const char *name, const char *detail)
+{
+	if (good) {
+		__atomic_fetch_add(&tally->passed, 1, __ATOMIC_SEQ_CST);
+		printf("lgabi: ok %s\n", name);
+	} else {
+		__atomic_fetch_add(&tally->failed, 1, __ATOMIC_SEQ_CST);
+		printf("lgabi: FAIL %s: %s\n", name, detail);
+	}
+}
+
+/* check(GOOD, DETAIL, NAME...): a check with a free-form detail. */
+static void __attribute__((format(printf, 3, 4)))
+check(bool good, const char *detail, const char *fmt, ...)
+{
+	char name[96];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	verdict(good, name, detail);
+}
+
+/* expect(GOT, WANT, NAME...): a result or -errno against the one wanted. */
+static void __attribute__((format(printf, 3, 4)))
+expect(long got, long want, const char *fmt, ...)
+{
+	char name[96], detail[96], g[32], w[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	snprintf(detail, sizeof(detail), "got %s, want %s",
+		 show(got, g, sizeof(g)), show(want, w, sizeof(w)));
+	verdict(got == want, name, detail);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Pages the kernel holds pinned (lguest pins every guest page it maps). */
+static long long pins(void)
+{
+	long long acquired = -1, released = -1, v;
+	char key[64];
+	FILE *f;
+	int fd;
+
+	/* The counters are per CPU until folded into the totals. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			perror("lgabi: stat_refresh");
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!strcmp(key, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(key, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -1;
+	return acquired - released;
+}
+
+/* As many pages pinned as before the first guest. */
+static void check_pins(const char *name)
+{
+	long long now = pins();
+	char detail[96];
+
+	snprintf(detail, sizeof(detail),
+		 "got %lld pages pinned, want %lld as before the guests",
+		 now, pins_base);
+	check(now == pins_base, detail, "%s", name);
+}
+
+/* More pages pinned than before the first guest: a guest holds some. */
+static void check_pinning(const char *name)
+{
+	long long now = pins();
+	char detail[96];
+
+	snprintf(detail, sizeof(detail),
+		 "got %lld pages pinned, want more than %lld", now, pins_base);
+	check(now > pins_base, detail, "%s", name);
+}
+
+/* Wait until a guest pins pages: its Launcher is inside read(). */
+static bool wait_pinning(void)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < LOOP_MS_MAX; ms += 10) {
+		if (pins() > pins_base)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+static long meminfo(const char *field)
+{
+	char line[128];
+	size_t len = strlen(field);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Requests: one pwrite() of words, at a vCPU offset. */
+static long lgwrite(int fd, const void *buf, size_t size, off_t off)
+{
+	return res(pwrite(fd, buf, size, off));
+}
+
+static long req1(int fd, uint32_t req, uint32_t arg)
+{
+	uint32_t w[2] = { req, arg };
+
+	return lgwrite(fd, w, sizeof(w), 0);
+}
+
+static long req2(int fd, uint32_t req, uint32_t a, uint32_t b)
+{
+	uint32_t w[3] = { req, a, b };
+
+	return lgwrite(fd, w, sizeof(w), 0);
+}
+
+static long lginit(int fd, uintptr_t base, uint32_t pages, uint32_t start,
+		   uint32_t mmio_pages)
+{
+	uint32_t w[5] = { LHREQ_INITIALIZE, (uint32_t)base, pages, start,
+			  mmio_pages };
+
+	return lgwrite(fd, w, sizeof(w), 0);
+}
+
+static long lgread(int fd, void *buf, size_t size)
+{
+	return res(pread(fd, buf, size, 0));
+}
+
+/* LHREQ_GETREG and the read() that returns the value: 4, or -errno. */
+static long getreg(int fd, uint32_t reg, uint32_t *val)
+{
+	long r = req1(fd, LHREQ_GETREG, reg);
+
+	if (r < 0)
+		return r;
+	return lgread(fd, val, sizeof(*val));
+}
+
+static int open_lguest(void)
+{
+	int fd = open("/dev/lguest", O_RDWR);
+
+	if (fd < 0)
+		check(false, strerror(errno), "open /dev/lguest");
+	return fd;
+}
+
+/* A page the host cannot read from or write to, after a readable one. */
+static uint8_t *guarded_page(void)
+{
+	uint8_t *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + PAGE, PAGE, PROT_NONE)) {
+		perror("lgabi: mmap");
+		exit(1);
+	}
+	return p + PAGE;
+}
+
+/*
+ * A guest: its memory, and its code as it is written.  The instruction
+ * encoders return the guest address of what they wrote.
+ */
+struct guest {
+	uint8_t *mem;
+	uint32_t at;
+	int fd;
+};
+
+enum { EAX, ECX, EDX, EBX };
+
+static void put8(struct guest *g, uint8_t b)
+{
+	g->mem[g->at++] = b;
+}
+
+static void put32(struct guest *g, uint32_t v)
+{
+	memcpy(g->mem + g->at, &v, sizeof(v));
+	g->at += sizeof(v);
+}
+
+static uint32_t mov_imm(struct guest *g, int reg, uint32_t v)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0xb8 + reg);
+	put32(g, v);
+	return at;
+}
+
+/* int $0x1f with the call in %eax and its arguments in %ebx, %ecx, %edx. */
+static uint32_t hypercall(struct guest *g, uint32_t call, uint32_t a1,
+			  uint32_t a2, uint32_t a3)
+{
+	uint32_t at = mov_imm(g, EAX, call);
+
+	mov_imm(g, EBX, a1);
+	mov_imm(g, ECX, a2);
+	mov_imm(g, EDX, a3);
+	put8(g, 0xcd);
+	put8(g, LGUEST_TRAP_ENTRY);
+	return at;
+}
+
+/* out %al,$port: the guest needs the Launcher (LGUEST_PENDING_PIO). */
+static uint32_t out(struct guest *g, uint8_t port)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0xe6);
+	put8(g, port);
+	return at;
+}
+
+/* mov addr,%eax */
+static uint32_t load(struct guest *g, uint32_t addr)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0xa1);
+	put32(g, addr);
+	return at;
+}
+
+/* jmp . */
+static uint32_t spin(struct guest *g)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0xeb);
+	put8(g, 0xfe);
+	return at;
+}
+
+static uint32_t jump(struct guest *g, uint32_t to)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0xe9);
+	put32(g, to - (at + 5));
+	return at;
+}
+
+static uint32_t ud2(struct guest *g)
+{
+	uint32_t at = g->at;
+
+	put8(g, 0x0f);
+	put8(g, 0x0b);
+	return at;
+}
+
+/* Fresh guest memory, with lguest_data's hypercall ring free. */
+static void guest_mem(struct guest *g)
+{
+	struct guest_data *d;
+
+	g->mem = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->mem == MAP_FAILED) {
+		perror("lgabi: mmap");
+		exit(1);
+	}
+	d = (struct guest_data *)(g->mem + DATA_GPA);
+	memset(d->hcall_status, LGUEST_HCALL_FREE, sizeof(d->hcall_status));
+	g->at = CODE_GPA;
+	g->fd = -1;
+}
+
+/* Open /dev/lguest and create the guest; false (and a FAIL) if not. */
+static bool guest_start(struct guest *g, uint32_t start, const char *name)
+{
+	long r;
+
+	g->fd = open_lguest();
+	if (g->fd < 0)
+		return false;
+	r = lginit(g->fd, (uintptr_t)g->mem, RAM_PAGES, start, MMIO_PAGES);
+	if (r != INIT_SIZE) {
+		expect(r, INIT_SIZE, "%s: LHREQ_INITIALIZE", name);
+		return false;
+	}
+	return true;
+}
+
+static void guest_end(struct guest *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
+	munmap(g->mem, RAM_SIZE);
+}
+
+/*
+ * Page tables that work with and without PAE, for pages 2 to 511 (8 KB to
+ * 2 MB): the page directory's first entry (the PDPT's, under PAE) points at
+ * PT_GPA, which is the page table without PAE and the page of PMDs under
+ * PAE; that PMD's first entry is the 2-level PTEs 0 and 1 (unused here)
+ * and points at PAE_PT_GPA, the PAE page table.
+ */
+#define UPPER_FLAGS	0x27u	/* present, writable, user, accessed */
+#define PTE_FLAGS	0x63u	/* present, writable, accessed, dirty */
+
+static void map_page(struct guest *g, uint32_t va, uint32_t gpa)
+{
+	uint32_t i = va / PAGE, pte = gpa | PTE_FLAGS;
+
+	memcpy(g->mem + PT_GPA + 4 * i, &pte, sizeof(pte));
+	memcpy(g->mem + PAE_PT_GPA + 8 * i, &pte, sizeof(pte));
+}
+
+static void page_tables(struct guest *g)
+{
+	uint32_t pgd = PT_GPA | UPPER_FLAGS, pmd = PAE_PT_GPA | UPPER_FLAGS;
+
+	memcpy(g->mem + PGD_GPA, &pgd, sizeof(pgd));
+	memcpy(g->mem + PT_GPA, &pmd, sizeof(pmd));
+	map_page(g, CODE_GPA, CODE_GPA);
+	map_page(g, MMIO_VA, RAM_SIZE);
+	map_page(g, BEYOND_VA, MMIO_PAGES * PAGE);
+}
+
+/* read() until a pending access: the record, checked for reason. */
+static bool run_to(struct guest *g, uint32_t reason, struct lguest_pending *p,
+		   const char *name)
+{
+	long r = lgread(g->fd, p, sizeof(*p));
+	char detail[96];
+
+	if (r != sizeof(*p)) {
+		expect(r, sizeof(*p), "%s", name);
+		return false;
+	}
+	snprintf(detail, sizeof(detail), "got reason %u, want %u",
+		 p->reason, reason);
+	check(p->reason == reason, detail, "%s", name);
+	return p->reason == reason;
+}
+
+static bool ends_with_zeroes(const uint8_t *p, size_t from, size_t size)
+{
+	for (; from < size; from++) {
+		if (p[from])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The guest died: read() says ENOENT once, then gives the reason, which
+ * must mention WHAT.
+ */
+static void check_death(struct guest *g, const char *what, const char *name)
+{
+	char reason[256], detail[320];
+	long r = lgread(g->fd, reason, sizeof(reason));
+
+	expect(r, -ENOENT, "%s: read() says the guest died", name);
+	memset(reason, 0, sizeof(reason));
+	r = lgread(g->fd, reason, sizeof(reason) - 1);
+	if (r <= 0) {
+		expect(r, 1, "%s: the next read() gives the reason", name);
+		return;
+	}
+	defuse(reason);
+	printf("lgabi: %s: \"%s\"\n", name, reason);
+	snprintf(detail, sizeof(detail),
+		 "got %ld bytes \"%s\", want a NUL-terminated reason about %s",
+		 r, reason, what);
+	check(reason[r - 1] == '\0' && strstr(reason, what), detail,
+	      "%s: the reason", name);
+}
+
+/* The file itself: nothing but read() and write(). */
+static void test_file(void)
+{
+	void *p;
+	int fd = open_lguest();
+
+	if (fd < 0)
+		return;
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	expect(p == MAP_FAILED ? -errno : 0, -ENODEV, "mmap");
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	expect(res(ioctl(fd, _IO('L', 0), 0)), -ENOTTY, "ioctl");
+	expect(res(close(fd)), 0, "close before LHREQ_INITIALIZE");
+}
+
+/* No guest yet: every request but LHREQ_INITIALIZE is EINVAL. */
+static void test_before_init(void)
+{
+	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+					    0xffffffffu };
+	uint32_t w[8], *edge = (uint32_t *)guarded_page() - 1;
+	char buf[64];
+	unsigned int i;
+	int fd = open_lguest();
+
+	if (fd < 0)
+		return;
+	expect(lgread(fd, buf, sizeof(buf)), -EINVAL, "read before init");
+	expect(req1(fd, LHREQ_IRQ, 0), -EINVAL, "LHREQ_IRQ before init");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -EINVAL,
+	       "LHREQ_GETREG before init");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EAX, 1), -EINVAL,
+	       "LHREQ_SETREG before init");
+	expect(req1(fd, LHREQ_TRAP, 13), -EINVAL, "LHREQ_TRAP before init");
+	for (i = 0; i < ARRAY_SIZE(unknown); i++)
+		expect(req1(fd, unknown[i], 0), -EINVAL,
+		       "request %#x before init", unknown[i]);
+
+	/* LHREQ_INITIALIZE with valid arguments, but too few or many. */
+	w[0] = LHREQ_INITIALIZE;
+	w[1] = (uint32_t)(uintptr_t)buf & ~(PAGE - 1);
+	w[2] = 1;
+	w[3] = 0;
+	w[4] = 1;
+	w[5] = 0;
+	w[6] = 0;
+	w[7] = 0;
+	for (i = 0; i < 4; i++)
+		expect(lgwrite(fd, w, i, 0), -EINVAL, "write of %u bytes", i);
+	for (i = 4; i <= sizeof(w); i += 4) {
+		if (i != INIT_SIZE)
+			expect(lgwrite(fd, w, i, 0), -EINVAL,
+			       "LHREQ_INITIALIZE of %u bytes", i);
+	}
+	expect(lgwrite(fd, w, INIT_SIZE - 1, 0), -EINVAL,
+	       "LHREQ_INITIALIZE of %zu bytes", INIT_SIZE - 1);
+	expect(lgwrite(fd, w, INIT_SIZE + 1, 0), -EINVAL,
+	       "LHREQ_INITIALIZE of %zu bytes", INIT_SIZE + 1);
+
+	/* Only vCPU 0 exists, also for LHREQ_INITIALIZE. */
+	expect(lgwrite(fd, w, INIT_SIZE, 1), -EINVAL,
+	       "LHREQ_INITIALIZE at offset 1");
+	expect(lgwrite(fd, w, INIT_SIZE, PAGE), -EINVAL,
+	       "LHREQ_INITIALIZE at offset 4096");
+	expect(lgwrite(fd, w, INIT_SIZE, 1ll << 32), -EINVAL,
+	       "LHREQ_INITIALIZE at offset 2^32");
+	if (lseek(fd, 1, SEEK_SET) == 1)
+		expect(res(write(fd, w, INIT_SIZE)), -EINVAL,
+		       "LHREQ_INITIALIZE by write() after lseek to 1");
+	else
+		check(false, strerror(errno), "lseek to 1 before init");
+	lseek(fd, 0, SEEK_SET);
+
+	/* Buffers the host cannot read; the request word comes first. */
+	expect(lgwrite(fd, NULL, INIT_SIZE, 0), -EFAULT, "write from NULL");
+	expect(lgwrite(fd, NULL, INIT_SIZE, 1), -EFAULT,
+	       "write from NULL at offset 1 before init");
+	expect(lgwrite(fd, edge + 1, INIT_SIZE, 0), -EFAULT,
+	       "write from an unmapped page");
+	expect(lgwrite(fd, (void *)0xc0000000u, INIT_SIZE, 0), -EFAULT,
+	       "write from a kernel address");
+	*edge = LHREQ_INITIALIZE;
+	expect(lgwrite(fd, edge, INIT_SIZE, 0), -EFAULT,
+	       "LHREQ_INITIALIZE with unreadable arguments");
+	expect(lgread(fd, NULL, 4), -EINVAL, "read to NULL before init");
+
+	expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -EINVAL,
+	       "still no guest after the failed LHREQ_INITIALIZEs");
+	munmap((uint8_t *)(edge + 1) - PAGE, 2 * PAGE);
+	close(fd);
+}
+
+/* One LHREQ_INITIALIZE on a new file; the file is closed again. */
+static long try_init(uintptr_t base, uint32_t pages, uint32_t start,
+		     uint32_t mmio_pages)
+{
+	int fd = open("/dev/lguest", O_RDWR);
+	long r;
+
+	if (fd < 0)
+		return -errno;
+	r = lginit(fd, base, pages, start, mmio_pages);
+	close(fd);
+	return r;
+}
+
+/* Every bad argument of LHREQ_INITIALIZE, and the limits of good ones. */
+static void test_init_args(void)
+{
+	struct guest g;
+	uintptr_t base;
+
+	guest_mem(&g);
+	base = (uintptr_t)g.mem;
+	expect(try_init(base + 1, RAM_PAGES, 0, RAM_PAGES), -EINVAL,
+	       "init: base not page aligned (+1)");
+	expect(try_init(base + PAGE / 2, RAM_PAGES, 0, RAM_PAGES), -EINVAL,
+	       "init: base not page aligned (+2048)");
+	expect(try_init(base, 0, 0, RAM_PAGES), -EINVAL, "init: no pages");
+	expect(try_init(base, 0, 0, 0), -EINVAL, "init: no pages, no mmio");
+	expect(try_init(base, RAM_PAGES, RAM_SIZE, RAM_PAGES), -EINVAL,
+	       "init: start at the end of RAM");
+	expect(try_init(base, RAM_PAGES, 0xffffffffu, RAM_PAGES), -EINVAL,
+	       "init: start 0xffffffff");
+	expect(try_init(base, RAM_PAGES, RAM_SIZE - 1, RAM_PAGES), INIT_SIZE,
+	       "init: start at the last byte of RAM");
+	expect(try_init(base, RAM_PAGES, 0, RAM_PAGES - 1), -EINVAL,
+	       "init: mmio_pages below mem_pages");
+	expect(try_init(base, RAM_PAGES, 0, 0), -EINVAL, "init: mmio_pages 0");
+	expect(try_init(base, RAM_PAGES, 0, RAM_PAGES), INIT_SIZE,
+	       "init: mmio_pages equal to mem_pages");
+	expect(try_init(0, 0xfffff, 0, 0xfffff), -EINVAL,
+	       "init: 0xfffff pages of RAM, past the Switcher");
+	expect(try_init(0, 0x100000, 0, 0x100000), -EINVAL,
+	       "init: 0x100000 pages (4 GB)");
+	expect(try_init(0, 0xffffffffu, 0, 0xffffffffu), -EINVAL,
+	       "init: 0xffffffff pages");
+	expect(try_init(0xbffff000u, 2, 0, 2), -EINVAL,
+	       "init: RAM beyond the Launcher's address space");
+	expect(try_init(base, RAM_PAGES, 0, 0x100000), -EINVAL,
+	       "init: mmio_pages 0x100000 (4 GB)");
+	expect(try_init(base, RAM_PAGES, 0, 0xffffffffu), -EINVAL,
+	       "init: mmio_pages 0xffffffff");
+	guest_end(&g);
+	check_pins("init: no pages pinned by the guests never run");
+}
+
+/*
+ * Device memory may reach up to the Switcher, which lies in the top
+ * page-table slot the guest must leave free (reserve_mem): the largest
+ * mmio_pages accepted is in that slot, and the next is refused.
+ */
+static void test_mmio_limit(uint32_t reserve_mem)
+{
+	uint32_t lo = RAM_PAGES, hi = 0x100000, mid;
+	uint64_t slot = (0x100000000ull - reserve_mem) / PAGE;
+	char detail[128];
+	struct guest g;
+
+	if (!reserve_mem) {
+		check(false, "no reserve_mem from LHCALL_LGUEST_INIT",
+		      "init: mmio_pages up to the Switcher");
+		return;
+	}
+	guest_mem(&g);
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (try_init((uintptr_t)g.mem, RAM_PAGES, 0, mid) == INIT_SIZE)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	snprintf(detail, sizeof(detail),
+		 "got up to page %#x, want from %#llx (reserve_mem %#x) to 0xffffe",
+		 lo, (unsigned long long)slot, reserve_mem);
+	check(lo >= slot && lo < 0xfffff, detail,
+	      "init: mmio_pages up to the Switcher (%#x)", lo);
+	expect(try_init((uintptr_t)g.mem, RAM_PAGES, 0, lo), INIT_SIZE,
+	       "init: mmio_pages %#x, ending at the Switcher", lo);
+	expect(try_init((uintptr_t)g.mem, RAM_PAGES, 0, lo + 1), -EINVAL,
+	       "init: mmio_pages %#x, reaching the Switcher", lo + 1);
+	guest_end(&g);
+}
+
+/* Run a child that makes checks; its counts go to the shared tally. */
+static void child_done(pid_t pid, const char *name)
+{
+	int status;
+
+	if (pid < 0) {
+		check(false, strerror(errno), "%s: fork", name);
+		return;
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		status = -1;
+	check(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "the child did not exit 0", "%s: the child exits", name);
+}
+
+/*
+ * One guest through its life: the errors of every request while it
+ * exists, its registers, every read() result, a trap it has no handler
+ * for, and what is left after its death.
+ */
+static void test_requests(void)
+{
+	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+					    0xffffffffu };
+	uint8_t *ro, *none = guarded_page();
+	uint32_t w[1024], *edge = (uint32_t *)none - 1, val, first, second;
+	struct lguest_pending p;
+	char detail[96], reason[64];
+	struct guest g;
+	unsigned int i;
+	pid_t pid;
+	long r;
+	int fd;
+
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guest_mem(&g);
+	first = out(&g, 0x80);
+	jump(&g, RAM_SIZE - 2);
+	g.at = RAM_SIZE - 2;
+	second = out(&g, 0x81);
+	if (ro == MAP_FAILED || !guest_start(&g, first, "requests"))
+		goto end;
+	fd = g.fd;
+
+	expect(lginit(fd, (uintptr_t)g.mem, RAM_PAGES, 0, RAM_PAGES), -EBUSY,
+	       "LHREQ_INITIALIZE twice");
+	r = getreg(fd, LGUEST_REG_EIP, &val);
+	snprintf(detail, sizeof(detail), "got %ld, eip %#x, want 4, eip %#x",
+		 r, val, first);
+	check(r == 4 && val == first, detail,
+	      "the guest is unchanged after EBUSY");
+
+	/* Offsets other than vCPU 0. */
+	w[0] = LHREQ_IRQ;
+	w[1] = 0;
+	expect(lgwrite(fd, w, 8, 1), -EINVAL, "pwrite at offset 1");
+	expect(lgwrite(fd, w, 8, PAGE), -EINVAL, "pwrite at offset 4096");
+	expect(lgwrite(fd, w, 8, 1ll << 32), -EINVAL, "pwrite at offset 2^32");
+	expect(lgwrite(fd, w, 8, -1), -EINVAL, "pwrite at offset -1");
+	w[0] = LHREQ_GETREG;
+	w[1] = LGUEST_REG_EAX;
+	expect(lgwrite(fd, w, 8, 1), -EINVAL, "LHREQ_GETREG at offset 1");
+	expect(lgwrite(fd, NULL, 8, 1), -EFAULT,
+	       "write from NULL at offset 1: the request word comes first");
+	w[0] = LHREQ_INITIALIZE;
+	w[1] = (uint32_t)(uintptr_t)g.mem;
+	w[2] = RAM_PAGES;
+	w[3] = 0;
+	w[4] = RAM_PAGES;
+	expect(lgwrite(fd, w, INIT_SIZE, 1), -EINVAL,
+	       "LHREQ_INITIALIZE at offset 1 when the guest exists");
+	w[0] = LHREQ_GETREG;
+	w[1] = LGUEST_REG_EAX;
+	expect(res(pread(fd, &p, sizeof(p), 1)), -EINVAL, "pread at offset 1");
+	expect(res(pread(fd, &p, sizeof(p), 1ll << 32)), -EINVAL,
+	       "pread at offset 2^32");
+	if (lseek(fd, 1, SEEK_SET) == 1) {
+		expect(res(write(fd, w, 8)), -EINVAL,
+		       "write after lseek to 1");
+		expect(res(read(fd, &p, sizeof(p))), -EINVAL,
+		       "read after lseek to 1");
+	} else {
+		check(false, strerror(errno), "lseek to 1");
+	}
+	lseek(fd, 0, SEEK_SET);
+
+	/* Sizes, request numbers and arguments. */
+	for (i = 0; i < 4; i++)
+		expect(lgwrite(fd, w, i, 0), -EINVAL,
+		       "write of %u bytes after init", i);
+	memset(w, 0, sizeof(w));
+	w[0] = LHREQ_IRQ;
+	expect(lgwrite(fd, w, 4, 0), -EINVAL, "LHREQ_IRQ of 4 bytes");
+	expect(lgwrite(fd, w, 7, 0), -EINVAL, "LHREQ_IRQ of 7 bytes");
+	expect(lgwrite(fd, w, 12, 0), -EINVAL, "LHREQ_IRQ of 12 bytes");
+	expect(lgwrite(fd, w, sizeof(w), 0), -EINVAL,
+	       "LHREQ_IRQ of %zu bytes", sizeof(w));
+	w[0] = LHREQ_GETREG;
+	expect(lgwrite(fd, w, 4, 0), -EINVAL, "LHREQ_GETREG of 4 bytes");
+	expect(lgwrite(fd, w, 12, 0), -EINVAL, "LHREQ_GETREG of 12 bytes");
+	w[0] = LHREQ_SETREG;
+	expect(lgwrite(fd, w, 8, 0), -EINVAL, "LHREQ_SETREG of 8 bytes");
+	expect(lgwrite(fd, w, 16, 0), -EINVAL, "LHREQ_SETREG of 16 bytes");
+	w[0] = LHREQ_TRAP;
+	expect(lgwrite(fd, w, 4, 0), -EINVAL, "LHREQ_TRAP of 4 bytes");
+	expect(lgwrite(fd, w, 12, 0), -EINVAL, "LHREQ_TRAP of 12 bytes");
+	for (i = 0; i < ARRAY_SIZE(unknown); i++)
+		expect(req1(fd, unknown[i], 0), -EINVAL,
+		       "request %#x after init", unknown[i]);
+	expect(req1(fd, LHREQ_IRQ, LGUEST_IRQS), -EINVAL, "LHREQ_IRQ 32");
+	expect(req1(fd, LHREQ_IRQ, 0xffffffffu), -EINVAL,
+	       "LHREQ_IRQ 0xffffffff");
+	expect(req1(fd, LHREQ_IRQ, 0), 8, "LHREQ_IRQ 0");
+	expect(req1(fd, LHREQ_IRQ, LGUEST_IRQS - 1), 8, "LHREQ_IRQ 31");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_NR_REGS), -EINVAL,
+	       "LHREQ_GETREG of register %u", LGUEST_NR_REGS);
+	expect(req1(fd, LHREQ_GETREG, 0xffffffffu), -EINVAL,
+	       "LHREQ_GETREG of register 0xffffffff");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EFLAGS, 0x3202), -EINVAL,
+	       "LHREQ_SETREG of EFLAGS");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_CS, 0x10), -EINVAL,
+	       "LHREQ_SETREG of CS");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_NR_REGS, 0), -EINVAL,
+	       "LHREQ_SETREG of register %u", LGUEST_NR_REGS);
+	expect(req1(fd, LHREQ_TRAP, 32), -EINVAL, "LHREQ_TRAP 32");
+	expect(req1(fd, LHREQ_TRAP, 0xffffffffu), -EINVAL,
+	       "LHREQ_TRAP 0xffffffff");
+
+	/* Unreadable requests and arguments. */
+	expect(lgwrite(fd, NULL, 8, 0), -EFAULT, "write from NULL after init");
+	*edge = LHREQ_IRQ;
+	expect(lgwrite(fd, edge, 8, 0), -EFAULT,
+	       "LHREQ_IRQ with an unreadable argument");
+	*edge = LHREQ_GETREG;
+	expect(lgwrite(fd, edge, 8, 0), -EFAULT,
+	       "LHREQ_GETREG with an unreadable argument");
+	*edge = LHREQ_SETREG;
+	expect(lgwrite(fd, edge, 12, 0), -EFAULT,
+	       "LHREQ_SETREG with unreadable arguments");
+	*edge = LHREQ_TRAP;
+	expect(lgwrite(fd, edge, 8, 0), -EFAULT,
+	       "LHREQ_TRAP with an unreadable argument");
+
+	/* Registers, and read() after LHREQ_GETREG. */
+	r = getreg(fd, LGUEST_REG_CS, &val);
+	snprintf(detail, sizeof(detail), "got %ld, cs %#x, want 4, ring 1",
+		 r, val);
+	check(r == 4 && (val & 3) == 1, detail, "LHREQ_GETREG of CS");
+	r = getreg(fd, LGUEST_REG_EFLAGS, &val);
+	snprintf(detail, sizeof(detail), "got %ld, eflags %#x, want 4, IF",
+		 r, val);
+	check(r == 4 && (val & 0x200), detail, "LHREQ_GETREG of EFLAGS");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, 0x1234), 12,
+	       "LHREQ_SETREG of EIP");
+	r = getreg(fd, LGUEST_REG_EIP, &val);
+	snprintf(detail, sizeof(detail), "got %ld, eip %#x, want 4, 0x1234",
+		 r, val);
+	check(r == 4 && val == 0x1234, detail, "EIP reads back as set");
+	req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, first);
+	req1(fd, LHREQ_GETREG, LGUEST_REG_EIP);
+	expect(lgread(fd, &val, 3), -EINVAL, "read of 3 bytes for a register");
+	req1(fd, LHREQ_GETREG, LGUEST_REG_EIP);
+	expect(lgread(fd, &val, 0), -EINVAL, "read of 0 bytes for a register");
+	req1(fd, LHREQ_GETREG, LGUEST_REG_EIP);
+	expect(lgread(fd, ro, 4), -EFAULT,
+	       "read of a register to a read-only page");
+	req1(fd, LHREQ_GETREG, LGUEST_REG_EIP);
+	memset(w, 0, 64);
+	r = lgread(fd, w, 64);
+	snprintf(detail, sizeof(detail), "got %ld, eip %#x, want 4, eip %#x",
+		 r, w[0], first);
+	check(r == 4 && w[0] == first, detail,
+	      "read of 64 bytes for a register");
+
+	/* Running it: the out instruction needs the Launcher. */
+	expect(lgread(fd, &p, sizeof(p) - 1), -EINVAL,
+	       "read of %zu bytes for a pending access", sizeof(p) - 1);
+	expect(lgread(fd, none, sizeof(p)), -EFAULT,
+	       "read of a pending access to an unmapped page");
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "read: out instruction"))
+		goto end;
+	snprintf(detail, sizeof(detail), "got %u bytes %02x %02x, want 16",
+		 p.insn_len, p.insn[0], p.insn[1]);
+	check(p.insn_len == 16 && !memcmp(p.insn, g.mem + first, 16), detail,
+	      "read: the instruction's bytes");
+	check_pinning("the running guest pins pages");
+	r = getreg(fd, LGUEST_REG_EIP, &val);
+	snprintf(detail, sizeof(detail), "got %ld, eip %#x, want 4, eip %#x",
+		 r, val, first);
+	check(r == 4 && val == first, detail, "EIP at the out instruction");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, first + 2), 12,
+	       "skip the out instruction");
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "read: out at the end of RAM"))
+		goto end;
+	snprintf(detail, sizeof(detail),
+		 "got %u bytes %02x %02x, want 2 bytes e6 81, then zeroes",
+		 p.insn_len, p.insn[0], p.insn[1]);
+	check(p.insn_len == 2 && !memcmp(p.insn, g.mem + second, 2) &&
+	      ends_with_zeroes(p.insn, 2, sizeof(p.insn)), detail,
+	      "read: only the instruction bytes in RAM");
+
+	/* A trap the guest has no handler for kills it. */
+	expect(req1(fd, LHREQ_TRAP, 31), 8, "LHREQ_TRAP 31");
+	expect(req1(fd, LHREQ_TRAP, 13), 8, "LHREQ_TRAP 13");
+	check_death(&g, "trap", "LHREQ_TRAP without a handler kills the guest");
+
+	/* After the death. */
+	r = lgread(fd, reason, sizeof(reason));
+	expect(r > 0 ? 0 : r, 0, "read after the death: the reason again");
+	memset(reason, 'x', sizeof(reason));
+	r = lgread(fd, reason, 5);
+	check(r == 5 && !memchr(reason, '\0', 5) && reason[5] == 'x',
+	      "not the first 5 bytes of the reason",
+	      "read after the death: the reason cut to 5 bytes");
+	expect(lgread(fd, ro, sizeof(reason)), -EFAULT,
+	       "read of the reason to a read-only page");
+	expect(lgread(fd, reason, 0), -EINVAL,
+	       "read of 0 bytes after the death");
+	expect(lgread(fd, NULL, 0), -EINVAL,
+	       "read of 0 bytes to NULL after the death");
+	r = lgread(fd, reason, sizeof(reason));
+	expect(r > 0 ? 0 : r, 0, "read after the death: still the reason");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -ENOENT,
+	       "LHREQ_GETREG after the death");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, first), -ENOENT,
+	       "LHREQ_SETREG after the death");
+	expect(req1(fd, LHREQ_TRAP, 13), -ENOENT, "LHREQ_TRAP after the death");
+
+	/* The end of the guest is checked before the size and arguments. */
+	for (i = 0; i < ARRAY_SIZE(unknown); i++)
+		expect(req1(fd, unknown[i], 0), -ENOENT,
+		       "request %#x after the death", unknown[i]);
+	memset(w, 0, 64);
+	w[0] = LHREQ_GETREG;
+	expect(lgwrite(fd, w, 4, 0), -ENOENT,
+	       "LHREQ_GETREG of 4 bytes after the death");
+	expect(lgwrite(fd, w, 12, 0), -ENOENT,
+	       "LHREQ_GETREG of 12 bytes after the death");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_NR_REGS), -ENOENT,
+	       "LHREQ_GETREG of register %u after the death", LGUEST_NR_REGS);
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_CS, 0x10), -ENOENT,
+	       "LHREQ_SETREG of CS after the death");
+	expect(req1(fd, LHREQ_TRAP, 32), -ENOENT,
+	       "LHREQ_TRAP 32 after the death");
+	*edge = LHREQ_GETREG;
+	expect(lgwrite(fd, edge, 8, 0), -ENOENT,
+	       "LHREQ_GETREG with an unreadable argument after the death");
+	/* But the request word and the offset before it. */
+	expect(lgwrite(fd, NULL, 8, 0), -EFAULT,
+	       "write from NULL after the death");
+	w[1] = LGUEST_REG_EIP;
+	expect(lgwrite(fd, w, 8, 1), -EINVAL,
+	       "LHREQ_GETREG at offset 1 after the death");
+	expect(req1(fd, LHREQ_IRQ, LGUEST_IRQS), -EINVAL,
+	       "LHREQ_IRQ 32 after the death");
+	expect(req1(fd, LHREQ_IRQ, 1), 8, "LHREQ_IRQ after the death");
+
+	/* Another task: the caller is checked before the end. */
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -EPERM,
+		       "child after the death: LHREQ_GETREG");
+		expect(req1(fd, unknown[0], 0), -EPERM,
+		       "child after the death: request %#x", unknown[0]);
+		expect(lgread(fd, reason, sizeof(reason)), -EPERM,
+		       "child after the death: read");
+		expect(req1(fd, LHREQ_IRQ, 1), 8,
+		       "child after the death: LHREQ_IRQ");
+		fflush(stdout);
+		_exit(0);
+	}
+	child_done(pid, "after the death");
+	expect(lginit(fd, (uintptr_t)g.mem, RAM_PAGES, 0, RAM_PAGES), -EBUSY,
+	       "LHREQ_INITIALIZE after the death");
+end:
+	guest_end(&g);
+	check_pins("closing a dead guest unpins its pages");
+	if (ro != MAP_FAILED)
+		munmap(ro, PAGE);
+	munmap(none - PAGE, 2 * PAGE);
+}
+
+/*
+ * A read() that fails with EINVAL (too small) or EFAULT (unwritable)
+ * leaves the register value asked for, or the pending access, to the next
+ * read().  Were either lost, the next read() would give something else:
+ * the guest's access instead of the value, or the access of the
+ * instruction at the EIP set meanwhile instead of the first one.
+ */
+static void test_kept(void)
+{
+	uint8_t *ro, *none = guarded_page();
+	struct lguest_pending p;
+	uint32_t first, second, val;
+	char detail[96];
+	struct guest g;
+	long r;
+
+	ro = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guest_mem(&g);
+	first = out(&g, 0x80);
+	second = out(&g, 0x81);
+	spin(&g);
+	if (ro == MAP_FAILED || !guest_start(&g, first, "kept"))
+		goto end;
+
+	/* A register value, asked for before the guest ever ran. */
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EAX, 0x12345678);
+	expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EAX), 8,
+	       "kept: LHREQ_GETREG of EAX");
+	expect(lgread(g.fd, &val, 3), -EINVAL,
+	       "kept: read of 3 bytes for a register");
+	expect(lgread(g.fd, &val, 0), -EINVAL,
+	       "kept: read of 0 bytes for a register");
+	expect(lgread(g.fd, ro, 4), -EFAULT,
+	       "kept: read of a register to a read-only page");
+	expect(lgread(g.fd, none, 4), -EFAULT,
+	       "kept: read of a register to an unmapped page");
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EAX, 0);
+	val = 0;
+	r = lgread(g.fd, &val, sizeof(val));
+	snprintf(detail, sizeof(detail), "got %ld, eax %#x, want 4, 0x12345678",
+		 r, val);
+	check(r == 4 && val == 0x12345678, detail,
+	      "kept: the register value after failed reads");
+
+	/* A pending access: the guest runs to its first out instruction. */
+	expect(lgread(g.fd, &p, sizeof(val)), -EINVAL,
+	       "kept: read of 4 bytes for a pending access");
+	expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, second), 12,
+	       "kept: LHREQ_SETREG of EIP to the second out instruction");
+	expect(lgread(g.fd, &p, 0), -EINVAL,
+	       "kept: read of 0 bytes for a pending access");
+	expect(lgread(g.fd, ro, sizeof(p)), -EFAULT,
+	       "kept: read of a pending access to a read-only page");
+	expect(lgread(g.fd, none, sizeof(p)), -EFAULT,
+	       "kept: read of a pending access to an unmapped page");
+	r = getreg(g.fd, LGUEST_REG_EIP, &val);
+	snprintf(detail, sizeof(detail), "got %ld, eip %#x, want 4, eip %#x",
+		 r, val, second);
+	check(r == 4 && val == second, detail,
+	      "kept: a register read while an access is pending");
+	if (run_to(&g, LGUEST_PENDING_PIO, &p, "kept: the pending access")) {
+		snprintf(detail, sizeof(detail),
+			 "got %02x %02x, want e6 80 (the first out)",
+			 p.insn[0], p.insn[1]);
+		check(!memcmp(p.insn, g.mem + first, 2), detail,
+		      "kept: the access after failed reads");
+	}
+	if (run_to(&g, LGUEST_PENDING_PIO, &p, "kept: the next access")) {
+		snprintf(detail, sizeof(detail),
+			 "got %02x %02x, want e6 81 (the second out)",
+			 p.insn[0], p.insn[1]);
+		check(!memcmp(p.insn, g.mem + second, 2), detail,
+		      "kept: the guest then runs from the EIP set");
+	}
+end:
+	guest_end(&g);
+	check_pins("kept: no pages left pinned");
+	if (ro != MAP_FAILED)
+		munmap(ro, PAGE);
+	munmap(none - PAGE, 2 * PAGE);
+}
+
+/* The ways a guest ends; returns reserve_mem from the powered-off one. */
+static uint32_t test_endings(void)
+{
+	struct lguest_pending p;
+	struct guest_data *d;
+	uint32_t reserve = 0, at;
+	struct guest g;
+	char buf[16];
+
+	guest_mem(&g);
+	snprintf((char *)g.mem + MSG_GPA, 32, "lgabi: power off");
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(&g, LHCALL_SHUTDOWN, MSG_GPA, LGUEST_SHUTDOWN_POWEROFF, 0);
+	spin(&g);
+	if (guest_start(&g, CODE_GPA, "power off")) {
+		expect(lgread(g.fd, buf, sizeof(buf)), 0,
+		       "read: 0 when the guest powered off");
+		expect(lgread(g.fd, buf, sizeof(buf)), 0,
+		       "read: 0 again after the power off");
+		expect(lgread(g.fd, buf, 0), 0,
+		       "read of 0 bytes after the power off");
+		expect(req1(g.fd, LHREQ_TRAP + 1, 0), -ENOENT,
+		       "request %#x after the power off", LHREQ_TRAP + 1);
+		expect(req1(g.fd, LHREQ_TRAP, 32), -ENOENT,
+		       "LHREQ_TRAP 32 after the power off");
+		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EAX), -ENOENT,
+		       "LHREQ_GETREG after the power off");
+		expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EAX, 0), -ENOENT,
+		       "LHREQ_SETREG after the power off");
+		expect(req1(g.fd, LHREQ_TRAP, 13), -ENOENT,
+		       "LHREQ_TRAP after the power off");
+		d = (struct guest_data *)(g.mem + DATA_GPA);
+		reserve = d->reserve_mem;
+	}
+	guest_end(&g);
+	check_pins("power off: no pages left pinned");
+
+	guest_mem(&g);
+	snprintf((char *)g.mem + MSG_GPA, 32, "lgabi: restart");
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(&g, LHCALL_SHUTDOWN, MSG_GPA, LGUEST_SHUTDOWN_RESTART, 0);
+	spin(&g);
+	if (guest_start(&g, CODE_GPA, "restart")) {
+		expect(lgread(g.fd, buf, sizeof(buf)), -ERESTART,
+		       "read: ERESTART when the guest restarts");
+		expect(lgread(g.fd, buf, sizeof(buf)), -ERESTART,
+		       "read: ERESTART again");
+		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EAX), -ENOENT,
+		       "LHREQ_GETREG after the restart");
+	}
+	guest_end(&g);
+	check_pins("restart: no pages left pinned");
+
+	guest_mem(&g);
+	hypercall(&g, LHCALL_HALT, 0, 0, 0);
+	if (guest_start(&g, CODE_GPA, "early hypercall"))
+		check_death(&g, "LHCALL_LGUEST_INIT",
+			    "a hypercall before LHCALL_LGUEST_INIT kills");
+	guest_end(&g);
+	check_pins("early hypercall: no pages left pinned");
+
+	guest_mem(&g);
+	ud2(&g);
+	if (guest_start(&g, CODE_GPA, "ud2"))
+		check_death(&g, "trap", "a trap without a handler kills");
+	guest_end(&g);
+	check_pins("ud2: no pages left pinned");
+
+	/* Line 5 raised, the guest's interrupts on, and no gate for it. */
+	guest_mem(&g);
+	d = (struct guest_data *)(g.mem + DATA_GPA);
+	d->irq_enabled = 0x200;
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	spin(&g);
+	if (guest_start(&g, CODE_GPA, "interrupt")) {
+		expect(req1(g.fd, LHREQ_IRQ, 5), 8, "LHREQ_IRQ 5 before running");
+		check_death(&g, "interrupt",
+			    "an interrupt without a handler kills");
+	}
+	guest_end(&g);
+	check_pins("interrupt: no pages left pinned");
+
+	/* Guest RAM the host cannot pin for writing. */
+	guest_mem(&g);
+	out(&g, 0x80);
+	mprotect(g.mem, RAM_SIZE, PROT_READ);
+	if (guest_start(&g, CODE_GPA, "read-only RAM"))
+		check_death(&g, "pin", "read-only guest RAM kills the guest");
+	guest_end(&g);
+	check_pins("read-only RAM: no pages left pinned");
+
+	/*
+	 * On its own page tables: an access to device memory, then a page
+	 * table entry beyond it.
+	 */
+	guest_mem(&g);
+	page_tables(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(&g, LHCALL_NEW_PGTABLE, PGD_GPA, 0, 0);
+	at = load(&g, MMIO_VA + 0x123);
+	load(&g, BEYOND_VA);
+	spin(&g);
+	if (guest_start(&g, CODE_GPA, "device memory") &&
+	    run_to(&g, LGUEST_PENDING_MMIO, &p, "read: device memory access")) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail),
+			 "got addr %#x, %u bytes %02x, want addr %#x, 16 bytes a1",
+			 p.addr, p.insn_len, p.insn[0], RAM_SIZE + 0x123);
+		check(p.addr == RAM_SIZE + 0x123 && p.insn_len == 16 &&
+		      !memcmp(p.insn, g.mem + at, 5), detail,
+		      "read: the device memory address and instruction");
+		req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, at + 5);
+		check_death(&g, "page table",
+			    "a page table entry beyond device memory kills");
+	}
+	guest_end(&g);
+	check_pins("device memory: no pages left pinned");
+	return reserve;
+}
+
+/* LHCALL_LOAD_IDT_ENTRY: a present ring 0 gate of type 14 or 15. */
+static void idt_entry(struct guest *g, uint32_t vector, uint32_t type,
+		      uint32_t handler)
+{
+	hypercall(g, LHCALL_LOAD_IDT_ENTRY, vector,
+		  (0x60u << 16) | (handler & 0xffff),
+		  (handler & 0xffff0000u) | 0x8000u | type << 8);
+}
+
+/* LHREQ_TRAP 13 reaches the guest's handler, with the CPU's frame. */
+static void test_trap_delivery(void)
+{
+	uint32_t handler = CODE_GPA + 0x100, first, frame[4], esp = 0;
+	struct lguest_pending p;
+	char detail[128];
+	struct guest g;
+	long r;
+
+	guest_mem(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	idt_entry(&g, 13, 15, handler);
+	first = out(&g, 0x80);
+	spin(&g);
+	g.at = handler;
+	out(&g, 0x81);
+	spin(&g);
+	if (!guest_start(&g, CODE_GPA, "trap delivery"))
+		goto end;
+	expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_ESP, STACK_GPA), 12,
+	       "LHREQ_SETREG of ESP");
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "trap delivery: out 0x80"))
+		goto end;
+	expect(req1(g.fd, LHREQ_TRAP, 13), 8, "LHREQ_TRAP 13 with a handler");
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "trap delivery: the handler"))
+		goto end;
+	check(p.insn[1] == 0x81, "the guest is not in its handler",
+	      "LHREQ_TRAP 13 runs the guest's handler");
+	r = getreg(g.fd, LGUEST_REG_ESP, &esp);
+	memcpy(frame, g.mem + STACK_GPA - sizeof(frame), sizeof(frame));
+	snprintf(detail, sizeof(detail),
+		 "got %ld, esp %#x, eip %#x, cs %#x, want esp %#zx, eip %#x, ring 1",
+		 r, esp, frame[1], frame[2], STACK_GPA - sizeof(frame), first);
+	check(r == 4 && esp == STACK_GPA - sizeof(frame) && frame[1] == first &&
+	      (frame[2] & 3) == 1, detail,
+	      "LHREQ_TRAP 13: error code, eip, cs and eflags on the stack");
+end:
+	guest_end(&g);
+	check_pins("trap delivery: no pages left pinned");
+}
+
+/* Signal handlers: note the signal and maybe move the guest's EIP. */
+static volatile sig_atomic_t sig_seen;
+static volatile int sig_fd = -1;
+static volatile uint32_t sig_eip;
+static volatile long sig_setreg;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	uint32_t w[3] = { LHREQ_SETREG, LGUEST_REG_EIP, sig_eip };
+
+	(void)sig;
+	sig_seen = 1;
+	if (sig_fd >= 0)
+		sig_setreg = lgwrite(sig_fd, w, sizeof(w), 0);
+	errno = saved;
+}
+
+static void set_handler(int sig, int flags, int fd, uint32_t eip)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	sig_seen = 0;
+	sig_fd = fd;
+	sig_eip = eip;
+	sig_setreg = 0;
+	sigaction(sig, &sa, NULL);
+}
+
+struct poke {
+	pthread_t thread;
+	unsigned int ms;
+	int sig;
+};
+
+static void *poke_main(void *arg)
+{
+	struct poke *pk = arg;
+
+	sleep_ms(pk->ms);
+	pthread_kill(main_thread, pk->sig);
+	return NULL;
+}
+
+/* Send sig to the main thread in ms milliseconds. */
+static void poke_later(struct poke *pk, int sig, unsigned int ms)
+{
+	pk->sig = sig;
+	pk->ms = ms;
+	if (pthread_create(&pk->thread, NULL, poke_main, pk)) {
+		perror("lgabi: pthread_create");
+		exit(1);
+	}
+}
+
+/* A guest that spins at its start, with an out instruction after. */
+static bool spinning_guest(struct guest *g, uint32_t *loop, uint32_t *pio,
+			   const char *name)
+{
+	guest_mem(g);
+	*loop = spin(g);
+	*pio = out(g, 0x80);
+	return guest_start(g, *loop, name);
+}
+
+/* A signal interrupts a running guest: EINTR, or a restarted read(). */
+static void test_signals(void)
+{
+	struct lguest_pending p;
+	uint32_t loop, pio;
+	struct guest g;
+	struct poke pk;
+
+	if (!spinning_guest(&g, &loop, &pio, "signals"))
+		goto end;
+	set_handler(SIGUSR1, 0, -1, 0);
+	poke_later(&pk, SIGUSR1, 300);
+	expect(lgread(g.fd, &p, sizeof(p)), -EINTR,
+	       "read: EINTR for a signal while the guest runs");
+	pthread_join(pk.thread, NULL);
+	expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, pio), 12,
+	       "LHREQ_SETREG after EINTR");
+	run_to(&g, LGUEST_PENDING_PIO, &p, "read: the guest runs after EINTR");
+
+	expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, loop), 12,
+	       "LHREQ_SETREG back to the loop");
+	set_handler(SIGUSR1, SA_RESTART, g.fd, pio);
+	poke_later(&pk, SIGUSR1, 300);
+	run_to(&g, LGUEST_PENDING_PIO, &p,
+	       "read: restarted after a SA_RESTART handler");
+	pthread_join(pk.thread, NULL);
+	check(sig_seen && sig_setreg == 12, "the handler did not move EIP",
+	      "the SA_RESTART handler ran and set EIP");
+end:
+	signal(SIGUSR1, SIG_IGN);
+	guest_end(&g);
+	check_pins("signals: no pages left pinned");
+}
+
+/* Another thread of the Launcher, while the main thread runs the guest. */
+static struct guest thread_guest;
+
+static void *other_thread(void *arg)
+{
+	int fd = thread_guest.fd;
+	char buf[64];
+
+	(void)arg;
+	if (!wait_pinning()) {
+		check(false, "the guest never ran", "thread: guest running");
+	} else {
+		expect(req1(fd, LHREQ_IRQ, 3), 8,
+		       "thread: LHREQ_IRQ while the guest runs");
+		expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -EPERM,
+		       "thread: LHREQ_GETREG");
+		expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, 0), -EPERM,
+		       "thread: LHREQ_SETREG");
+		expect(req1(fd, LHREQ_TRAP, 13), -EPERM, "thread: LHREQ_TRAP");
+		expect(req1(fd, LHREQ_TRAP + 1, 0), -EPERM,
+		       "thread: request %#x", LHREQ_TRAP + 1);
+		expect(lgread(fd, buf, sizeof(buf)), -EPERM, "thread: read");
+		expect(lginit(fd, (uintptr_t)thread_guest.mem, RAM_PAGES, 0,
+			      RAM_PAGES), -EBUSY,
+		       "thread: LHREQ_INITIALIZE");
+	}
+	pthread_kill(main_thread, SIGUSR1);
+	return NULL;
+}
+
+static void *closing_thread(void *arg)
+{
+	(void)arg;
+	if (!wait_pinning()) {
+		check(false, "the guest never ran", "close: guest running");
+	} else {
+		expect(res(close(thread_guest.fd)), 0,
+		       "close from a thread while the guest runs");
+		check_pinning("close: the guest lives until read() returns");
+	}
+	pthread_kill(main_thread, SIGUSR2);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct lguest_pending p;
+	uint32_t loop, pio;
+	pthread_t t;
+
+	if (!spinning_guest(&thread_guest, &loop, &pio, "thread"))
+		goto closing;
+	set_handler(SIGUSR1, SA_RESTART, thread_guest.fd, pio);
+	if (pthread_create(&t, NULL, other_thread, NULL)) {
+		perror("lgabi: pthread_create");
+		exit(1);
+	}
+	run_to(&thread_guest, LGUEST_PENDING_PIO, &p,
+	       "thread: the main thread's read() goes on");
+	pthread_join(t, NULL);
+closing:
+	signal(SIGUSR1, SIG_IGN);
+	guest_end(&thread_guest);
+	check_pins("thread: no pages left pinned");
+
+	if (!spinning_guest(&thread_guest, &loop, &pio, "close"))
+		goto end;
+	set_handler(SIGUSR2, 0, -1, 0);
+	if (pthread_create(&t, NULL, closing_thread, NULL)) {
+		perror("lgabi: pthread_create");
+		exit(1);
+	}
+	expect(lgread(thread_guest.fd, &p, sizeof(p)), -EINTR,
+	       "close: the running read() ends with EINTR");
+	pthread_join(t, NULL);
+	thread_guest.fd = -1;
+end:
+	signal(SIGUSR2, SIG_IGN);
+	guest_end(&thread_guest);
+	check_pins("close: the guest is freed once read() returns");
+}
+
+/* The state of a task of ours: 'R', 'S'... from /proc. */
+static char task_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void *waking_thread(void *arg)
+{
+	unsigned int ms;
+
+	(void)arg;
+	for (ms = 0; ms < LOOP_MS_MAX; ms += 10) {
+		if (task_state(main_tid) == 'S')
+			break;
+		sleep_ms(10);
+	}
+	check(ms < LOOP_MS_MAX, "the main thread never slept in read()",
+	      "halt: the guest sleeps");
+	expect(req1(thread_guest.fd, LHREQ_IRQ, 7), 8,
+	       "halt: LHREQ_IRQ 7 from another thread");
+	return NULL;
+}
+
+/*
+ * A guest halted with its interrupts on sleeps in read() until a line is
+ * raised, from any thread; then its handler runs.
+ */
+static void test_halt(void)
+{
+	uint32_t handler = CODE_GPA + 0x200;
+	struct lguest_pending p;
+	struct guest_data *d;
+	pthread_t t;
+
+	guest_mem(&thread_guest);
+	d = (struct guest_data *)(thread_guest.mem + DATA_GPA);
+	d->irq_enabled = 0x200;
+	hypercall(&thread_guest, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	idt_entry(&thread_guest, LGUEST_IRQ_VECTOR + 7, 14, handler);
+	hypercall(&thread_guest, LHCALL_HALT, 0, 0, 0);
+	spin(&thread_guest);
+	thread_guest.at = handler;
+	out(&thread_guest, 0x82);
+	spin(&thread_guest);
+	if (!guest_start(&thread_guest, CODE_GPA, "halt"))
+		goto end;
+	req2(thread_guest.fd, LHREQ_SETREG, LGUEST_REG_ESP, STACK_GPA);
+	if (pthread_create(&t, NULL, waking_thread, NULL)) {
+		perror("lgabi: pthread_create");
+		exit(1);
+	}
+	if (run_to(&thread_guest, LGUEST_PENDING_PIO, &p,
+		   "halt: the interrupt wakes the guest"))
+		check(p.insn[1] == 0x82, "the guest is not in its handler",
+		      "halt: the interrupt handler runs");
+	pthread_join(t, NULL);
+end:
+	guest_end(&thread_guest);
+	check_pins("halt: no pages left pinned");
+}
+
+/*
+ * The guest's clock event is a host timer: closing the file stops it,
+ * whether it is still to come or has just fired.
+ */
+static void test_timer(void)
+{
+	static const uint32_t delays[] = { 2000000000u, 1000000u };
+	struct lguest_pending p;
+	struct guest g;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		guest_mem(&g);
+		hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+		hypercall(&g, LHCALL_SET_CLOCKEVENT, delays[i], 0, 0);
+		out(&g, 0x80);
+		if (guest_start(&g, CODE_GPA, "timer") &&
+		    run_to(&g, LGUEST_PENDING_PIO, &p,
+			   "timer: the guest sets its clock event")) {
+			/* Let the 1 ms one fire before the close. */
+			if (i)
+				sleep_ms(100);
+		}
+		guest_end(&g);
+		check_pins(i ? "close: after the guest's timer fired" :
+			   "close: with the guest's timer armed");
+	}
+	/* The 2 s timer would fire now if the close had left it. */
+	sleep_ms(2500);
+	expect(0, 0, "timer: the host carries on 2.5 s after the closes");
+}
+
+/* Both of two threads make LHREQ_INITIALIZE at once: one wins. */
+static pthread_barrier_t race_barrier;
+static int race_fd;
+static uintptr_t race_base;
+
+static void *racer(void *arg)
+{
+	long *r = arg;
+
+	pthread_barrier_wait(&race_barrier);
+	*r = lginit(race_fd, race_base, RAM_PAGES, 0, RAM_PAGES);
+	return NULL;
+}
+
+static void test_init_race(void)
+{
+	unsigned int round, bad = 0;
+	char detail[96];
+	struct guest g;
+	pthread_t t[2];
+	long r[2];
+
+	guest_mem(&g);
+	race_base = (uintptr_t)g.mem;
+	pthread_barrier_init(&race_barrier, NULL, 2);
+	for (round = 0; round < 50; round++) {
+		race_fd = open_lguest();
+		if (race_fd < 0)
+			break;
+		pthread_create(&t[0], NULL, racer, &r[0]);
+		pthread_create(&t[1], NULL, racer, &r[1]);
+		pthread_join(t[0], NULL);
+		pthread_join(t[1], NULL);
+		if (!((r[0] == INIT_SIZE && r[1] == -EBUSY) ||
+		      (r[1] == INIT_SIZE && r[0] == -EBUSY)))
+			bad++;
+		close(race_fd);
+	}
+	pthread_barrier_destroy(&race_barrier);
+	snprintf(detail, sizeof(detail),
+		 "got %u of 50 rounds without one success and one EBUSY", bad);
+	check(round == 50 && !bad, detail,
+	      "two LHREQ_INITIALIZE at once: one guest, one EBUSY");
+	guest_end(&g);
+}
+
+/*
+ * In another task than the guest's: the caller is checked after the
+ * request word and the offset, before the size and the arguments, and
+ * not for LHREQ_IRQ.
+ */
+static void child_order(int fd)
+{
+	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+					    0xffffffffu };
+	uint32_t w[4] = { LHREQ_GETREG, LGUEST_REG_EIP, 0, 0 };
+	uint32_t *edge = (uint32_t *)guarded_page() - 1;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(unknown); i++)
+		expect(req1(fd, unknown[i], 0), -EPERM,
+		       "child: request %#x", unknown[i]);
+	expect(lgwrite(fd, w, 4, 0), -EPERM, "child: LHREQ_GETREG of 4 bytes");
+	expect(lgwrite(fd, w, 12, 0), -EPERM,
+	       "child: LHREQ_GETREG of 12 bytes");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_NR_REGS), -EPERM,
+	       "child: LHREQ_GETREG of register %u", LGUEST_NR_REGS);
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_CS, 0x10), -EPERM,
+	       "child: LHREQ_SETREG of CS");
+	expect(req1(fd, LHREQ_TRAP, 32), -EPERM, "child: LHREQ_TRAP 32");
+	*edge = LHREQ_SETREG;
+	expect(lgwrite(fd, edge, 12, 0), -EPERM,
+	       "child: LHREQ_SETREG with unreadable arguments");
+	expect(lgwrite(fd, NULL, 8, 0), -EFAULT, "child: write from NULL");
+	expect(lgwrite(fd, w, 8, 1), -EINVAL, "child: LHREQ_GETREG at offset 1");
+	expect(req1(fd, LHREQ_IRQ, LGUEST_IRQS), -EINVAL, "child: LHREQ_IRQ 32");
+	w[0] = LHREQ_IRQ;
+	expect(lgwrite(fd, w, 12, 0), -EINVAL, "child: LHREQ_IRQ of 12 bytes");
+	munmap((uint8_t *)(edge + 1) - PAGE, 2 * PAGE);
+}
+
+/* Another process with the file: a child of the guest's task. */
+static void test_processes(void)
+{
+	struct lguest_pending p;
+	struct guest g;
+	int pipefd[2];
+	uint32_t val;
+	char c = 0;
+	pid_t pid;
+
+	guest_mem(&g);
+	out(&g, 0x80);
+	if (!guest_start(&g, CODE_GPA, "fork") ||
+	    !run_to(&g, LGUEST_PENDING_PIO, &p, "fork: the guest runs"))
+		goto owner_gone;
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EIP), -EPERM,
+		       "child: LHREQ_GETREG");
+		expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, 0), -EPERM,
+		       "child: LHREQ_SETREG");
+		expect(req1(g.fd, LHREQ_TRAP, 13), -EPERM, "child: LHREQ_TRAP");
+		expect(lgread(g.fd, &p, sizeof(p)), -EPERM, "child: read");
+		expect(req1(g.fd, LHREQ_IRQ, 2), 8, "child: LHREQ_IRQ");
+		child_order(g.fd);
+		expect(lginit(g.fd, (uintptr_t)g.mem, RAM_PAGES, 0, RAM_PAGES),
+		       -EBUSY, "child: LHREQ_INITIALIZE");
+		fflush(stdout);
+		_exit(0);
+	}
+	child_done(pid, "fork");
+
+	/* The last reference is the child's. */
+	if (pipe(pipefd)) {
+		perror("lgabi: pipe");
+		exit(1);
+	}
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	close(g.fd);
+	g.fd = -1;
+	check_pinning("fork: the guest lives while the child has the file");
+	if (write(pipefd[1], &c, 1) < 0)
+		perror("lgabi: write");
+	close(pipefd[1]);
+	child_done(pid, "fork, the parent closed first");
+	check_pins("fork: the child's close frees the guest");
+
+owner_gone:
+	guest_end(&g);
+
+	/* The guest's task exits; the parent still has the file. */
+	guest_mem(&g);
+	out(&g, 0x80);
+	g.fd = open_lguest();
+	if (g.fd < 0)
+		goto end;
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		if (lginit(g.fd, (uintptr_t)g.mem, RAM_PAGES, CODE_GPA,
+			   MMIO_PAGES) != INIT_SIZE ||
+		    lgread(g.fd, &p, sizeof(p)) != sizeof(p) ||
+		    req1(g.fd, LHREQ_GETREG, LGUEST_REG_EIP) != 8)
+			_exit(1);
+		_exit(0);
+	}
+	child_done(pid, "owner gone");
+	expect(getreg(g.fd, LGUEST_REG_EIP, &val), -EPERM,
+	       "owner gone: LHREQ_GETREG");
+	expect(lgread(g.fd, &p, sizeof(p)), -EPERM, "owner gone: read");
+	expect(req1(g.fd, LHREQ_TRAP, 13), -EPERM, "owner gone: LHREQ_TRAP");
+	expect(req1(g.fd, LHREQ_TRAP + 1, 0), -EPERM,
+	       "owner gone: request %#x", LHREQ_TRAP + 1);
+	expect(req1(g.fd, LHREQ_IRQ, 4), 8, "owner gone: LHREQ_IRQ");
+	check_pinning("owner gone: its guest still holds its pages");
+end:
+	guest_end(&g);
+	check_pins("owner gone: closing the file frees the guest");
+}
+
+/*
+ * The guest's task executes another program (lgabi again, with
+ * --after-exec), the file still open: it no longer owns the guest, even
+ * for the register value it asked for before.
+ */
+static void test_exec(void)
+{
+	struct lguest_pending p;
+	struct guest g;
+	char fdarg[16];
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		guest_mem(&g);
+		out(&g, 0x80);
+		if (!guest_start(&g, CODE_GPA, "exec") ||
+		    !run_to(&g, LGUEST_PENDING_PIO, &p, "exec: the guest runs"))
+			_exit(1);
+		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EIP), 8,
+		       "exec: LHREQ_GETREG before the execve()");
+		snprintf(fdarg, sizeof(fdarg), "%d", g.fd);
+		fflush(stdout);
+		execl("/proc/self/exe", "lgabi", "--after-exec", fdarg,
+		      (char *)NULL);
+		check(false, strerror(errno), "exec: execve() of lgabi");
+		fflush(stdout);
+		_exit(1);
+	}
+	child_done(pid, "exec");
+	check_pins("exec: no pages left pinned once the program exits");
+}
+
+/* lgabi --after-exec FD, from test_exec(): exit status 1 if a check failed. */
+static int after_exec(const char *arg)
+{
+	uint32_t w[4] = { LHREQ_GETREG, LGUEST_REG_EIP, 0, 0 };
+	struct lguest_pending p;
+	char *end;
+	long fd;
+
+	fd = strtol(arg, &end, 10);
+	if (*end || fd < 0 || fd > 1000 || fcntl(fd, F_GETFD) < 0) {
+		check(false, "no such file descriptor",
+		      "after exec: the file is still open");
+		return 1;
+	}
+	expect(lgread(fd, &p, sizeof(p)), -EPERM, "after exec: read");
+	expect(lgread(fd, w, sizeof(w[0])), -EPERM,
+	       "after exec: read of the register asked for before");
+	expect(req1(fd, LHREQ_GETREG, LGUEST_REG_EIP), -EPERM,
+	       "after exec: LHREQ_GETREG");
+	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, 0), -EPERM,
+	       "after exec: LHREQ_SETREG");
+	expect(req1(fd, LHREQ_TRAP, 13), -EPERM, "after exec: LHREQ_TRAP");
+	expect(req1(fd, LHREQ_TRAP + 1, 0), -EPERM,
+	       "after exec: request %#x", LHREQ_TRAP + 1);
+	expect(lgwrite(fd, w, 12, 0), -EPERM,
+	       "after exec: LHREQ_GETREG of 12 bytes");
+	expect(req1(fd, LHREQ_IRQ, 6), 8, "after exec: LHREQ_IRQ");
+	expect(lginit(fd, 0x100000, RAM_PAGES, 0, RAM_PAGES), -EBUSY,
+	       "after exec: LHREQ_INITIALIZE");
+	printf("lgabi: after exec: %d passed, %d failed\n", tally->passed,
+	       tally->failed);
+	return tally->failed ? 1 : 0;
+}
+
+/* Closing a guest in each state it can be in unpins all of it. */
+static void test_close_states(void)
+{
+	struct lguest_pending p;
+	struct guest g;
+
+	guest_mem(&g);
+	out(&g, 0x80);
+	if (guest_start(&g, CODE_GPA, "close"))
+		expect(req1(g.fd, LHREQ_TRAP, 13), 8,
+		       "close: LHREQ_TRAP pending, never run");
+	guest_end(&g);
+	check_pins("close: a guest never run");
+
+	guest_mem(&g);
+	out(&g, 0x80);
+	if (guest_start(&g, CODE_GPA, "close") &&
+	    run_to(&g, LGUEST_PENDING_PIO, &p, "close: the guest runs")) {
+		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EAX), 8,
+		       "close: LHREQ_GETREG pending");
+		check_pinning("close: the guest holds pages");
+	}
+	guest_end(&g);
+	check_pins("close: a guest with a register read pending");
+}
+
+/*
+ * A thousand guests made, run to their out instruction and closed: no
+ * page left pinned, and no memory lost (each would leak at least its
+ * struct lguest, its shadow page table root and a PTE page: 12 MB).
+ */
+static void test_leaks(void)
+{
+	unsigned int i, bad = 0, rounds = 1000;
+	long before = -1, after, lost;
+	struct lguest_pending p;
+	char detail[128];
+	struct guest g;
+	uint32_t w[5];
+	int fd;
+
+	guest_mem(&g);
+	out(&g, 0x80);
+	w[0] = LHREQ_INITIALIZE;
+	w[1] = (uint32_t)(uintptr_t)g.mem;
+	w[2] = RAM_PAGES;
+	w[3] = CODE_GPA;
+	w[4] = MMIO_PAGES;
+	for (i = 0; i < rounds + 20; i++) {
+		if (i == 20)
+			before = meminfo("MemFree");
+		fd = open("/dev/lguest", O_RDWR);
+		if (fd < 0 || pwrite(fd, w, sizeof(w), 0) != sizeof(w) ||
+		    pread(fd, &p, sizeof(p), 0) != sizeof(p) ||
+		    req1(fd, LHREQ_GETREG, LGUEST_REG_EIP) != 8)
+			bad++;
+		if (fd >= 0)
+			close(fd);
+	}
+	after = meminfo("MemFree");
+	guest_end(&g);
+	snprintf(detail, sizeof(detail), "got %u of %u failed", bad,
+		 rounds + 20);
+	check(!bad, detail, "leaks: %u guests made and run", rounds + 20);
+	check_pins("leaks: no pages left pinned");
+	lost = before - after;
+	snprintf(detail, sizeof(detail),
+		 "got %ld kB less free memory after %u guests, want under 4096",
+		 lost, rounds);
+	check(before > 0 && after > 0 && lost < 4096, detail,
+	      "leaks: free memory after %u guests (%ld kB less)", rounds,
+	      lost);
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t reserve;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED) {
+		perror("lgabi: mmap");
+		return 1;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--after-exec"))
+		return after_exec(argv[2]);
+	if (argc != 1) {
+		fprintf(stderr, "usage: lgabi [--after-exec FD]\n");
+		return 2;
+	}
+	main_thread = pthread_self();
+	main_tid = gettid();
+	/* Should the host hang a read(), end rather than wait forever. */
+	alarm(600);
+	pins_base = pins();
+	if (pins_base < 0) {
+		check(false, "no nr_foll_pin_* in /proc/vmstat", "pinned pages");
+		return 1;
+	}
+	printf("lgabi: %lld pages pinned before the guests\n", pins_base);
+
+	test_file();
+	test_before_init();
+	test_init_args();
+	test_requests();
+	test_kept();
+	reserve = test_endings();
+	test_mmio_limit(reserve);
+	test_trap_delivery();
+	test_signals();
+	test_threads();
+	test_halt();
+	test_timer();
+	test_init_race();
+	test_processes();
+	test_exec();
+	test_close_states();
+	test_leaks();
+	check_pins("the end: no pages left pinned");
+
+	printf("lgabi: %d passed, %d failed\n", tally->passed, tally->failed);
+	return tally->failed ? 1 : 0;
+}
