@@ -1,0 +1,50 @@
+#!/bin/sh
+# /etc/test-init of the hostile guests of tests/45-lguest-hostile.sh
+# (busybox sh). hostile=CASE on the command line picks what the guest does:
+#   none        nothing: a normal guest
+#   user-hcall  run /hostile-user (tests/guest/hostile-user.c): int $0x1f
+#               from user mode must be a SIGSEGV, not a hypercall
+#   any other   insmod /hostile.ko case=CASE (tests/guest/hostile/), with
+#               lgdata= the address of lguest_data from /lgdata: the module
+#               does that wrong, and for most cases the host kills the
+#               guest there; the module returns only if the guest is still
+#               running, which is an error unless the case is one the host
+#               must survive (the module then checks it did right)
+# then print "LGUEST-GUEST: PASS" or "LGUEST-GUEST: FAIL why" and power
+# off (a reboot would restart the guest in its Launcher).
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+verdict() {
+	echo "LGUEST-GUEST: $*"
+	poweroff -f
+	sleep 10
+}
+
+what=$(cmdline_opt hostile '')
+echo "guest: $(uname -srm), hostile=${what:-(none given)}"
+case $what in
+'')
+	verdict FAIL "no hostile= on the kernel command line"
+	;;
+none)
+	verdict PASS
+	;;
+user-hcall)
+	if /hostile-user; then
+		verdict PASS
+	else
+		verdict FAIL "int \$0x1f from user mode"
+	fi
+	;;
+*)
+	if insmod /hostile.ko "case=$what" "lgdata=$(cat /lgdata)"; then
+		# Some more trips through the host, and a process or two.
+		sleep 1
+		ls / >/dev/null || verdict FAIL "hostile=$what: ls after the module"
+		verdict PASS
+	else
+		verdict FAIL "hostile=$what: insmod failed: the guest is still running"
+	fi
+	;;
+esac
