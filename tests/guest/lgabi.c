@@ -1338,22 +1338,37 @@ struct poke {
 	pthread_t thread;
 	unsigned int ms;
 	int sig;
+	int done;		/* atomic: stop sending */
 };
 
+/*
+ * Again and again, until poke_done(): a signal sent before the main thread
+ * got into read() (a slow machine) must not leave the guest spinning.
+ */
 static void *poke_main(void *arg)
 {
 	struct poke *pk = arg;
 
-	sleep_ms(pk->ms);
-	pthread_kill(main_thread, pk->sig);
-	return NULL;
+	for (;;) {
+		sleep_ms(pk->ms);
+		if (__atomic_load_n(&pk->done, __ATOMIC_SEQ_CST))
+			return NULL;
+		pthread_kill(main_thread, pk->sig);
+	}
 }
 
-/* Send sig to the main thread in ms milliseconds. */
+static void poke_done(struct poke *pk)
+{
+	__atomic_store_n(&pk->done, 1, __ATOMIC_SEQ_CST);
+	pthread_join(pk->thread, NULL);
+}
+
+/* Send sig to the main thread every ms milliseconds, until poke_done(). */
 static void poke_later(struct poke *pk, int sig, unsigned int ms)
 {
 	pk->sig = sig;
 	pk->ms = ms;
+	pk->done = 0;
 	if (pthread_create(&pk->thread, NULL, poke_main, pk)) {
 		perror("lgabi: pthread_create");
 		exit(1);
@@ -1384,7 +1399,7 @@ static void test_signals(void)
 	poke_later(&pk, SIGUSR1, 300);
 	expect(lgread(g.fd, &p, sizeof(p)), -EINTR,
 	       "read: EINTR for a signal while the guest runs");
-	pthread_join(pk.thread, NULL);
+	poke_done(&pk);
 	expect(req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, pio), 12,
 	       "LHREQ_SETREG after EINTR");
 	run_to(&g, LGUEST_PENDING_PIO, &p, "read: the guest runs after EINTR");
@@ -1395,7 +1410,7 @@ static void test_signals(void)
 	poke_later(&pk, SIGUSR1, 300);
 	run_to(&g, LGUEST_PENDING_PIO, &p,
 	       "read: restarted after a SA_RESTART handler");
-	pthread_join(pk.thread, NULL);
+	poke_done(&pk);
 	check(sig_seen && sig_setreg == 12, "the handler did not move EIP",
 	      "the SA_RESTART handler ran and set EIP");
 end:
