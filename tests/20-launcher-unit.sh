@@ -35,17 +35,17 @@ can_link() {
 	printf 'int main(void) { return 0; }\n' |
 		gcc -m32 -static -x c -o /dev/null - -lz 2>/dev/null
 }
-# The static 32-bit zlib (lib32z1-dev) belongs in scripts/setup.sh; until
-# it is there, install it here when we can, so that a fresh machine passes.
-if ! can_link && is_root && ! dpkg-query -W lib32z1-dev >/dev/null 2>&1; then
-	warn "lib32z1-dev is missing (scripts/setup.sh does not install it yet): installing it"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		lib32z1-dev >"$LOG/apt.log" 2>&1 ||
-		warn "apt-get install lib32z1-dev failed: see $LOG/apt.log"
-fi
 can_link ||
 	die "gcc cannot link static 32-bit programs with zlib" \
-		"install them: apt-get install gcc-multilib libc6-dev-i386 lib32z1-dev"
+		"install them: apt-get install gcc-multilib libc6-dev-i386 lib32z1-dev (scripts/setup.sh does)"
+# Privilege drop, mount and network namespaces, taps and a bridge: root.
+is_root || die "tests/20-launcher-unit.sh needs root" "run it as root (scripts/test.sh is)"
+need_cmd ip iproute2
+need_cmd pgrep procps
+need_cmd python3 python3
+unshare -m -n true ||
+	die "cannot make mount and network namespaces (unshare -m -n)" \
+		"run it as root on a kernel with namespaces, outside a restricted container"
 
 build_launcher "$LOG"
 
@@ -133,15 +133,13 @@ expect 1 "cannot use --chroot=/nonexistent: No such file or directory (create th
 	--chroot=/nonexistent 64 "$VMLINUX"
 expect 1 "--chroot=/etc/passwd is not a directory" --chroot=/etc/passwd 64 "$VMLINUX"
 # Without /dev/net/tun (a mount namespace hides it)
-if is_root && unshare -m true 2>/dev/null; then
-	rc=0
-	unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh \
-		"$L" --tunnet=192.168.19.1 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
-	if [[ $rc -eq 1 ]] && grep -qF "cannot open /dev/net/tun for --tunnet: No such file or directory (is the tun module loaded? try: modprobe tun)" "$LOG/err"; then
-		result ok
-	else
-		result fail "no /dev/net/tun: exit $rc: $(cat "$LOG/err")"
-	fi
+rc=0
+unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh \
+	"$L" --tunnet=192.168.19.1 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+if [[ $rc -eq 1 ]] && grep -qF "cannot open /dev/net/tun for --tunnet: No such file or directory (is the tun module loaded? try: modprobe tun)" "$LOG/err"; then
+	result ok
+else
+	result fail "no /dev/net/tun: exit $rc: $(cat "$LOG/err")"
 fi
 if [[ ! -e /dev/lguest ]]; then
 	# Everything up to the host works: the kernel loaded.
@@ -213,124 +211,111 @@ has devices err "virtio_mmio.device=4K@0x4000000:1 virtio_mmio.device=4K@0x40010
 has devices err "vda: $LOG/disk.img, 2048 sectors"
 
 # A disk on a read-only file system: read-only, and --verbose says so
-if is_root && unshare -m true 2>/dev/null; then
-	mkdir -p "$LOG/ro"
-	rc=0
-	# shellcheck disable=SC2016 # a script of its own, with its arguments
-	LGUEST_FAKE=poweroff unshare -m sh -c 'mount -t tmpfs -o size=2m none "$1" &&
-		cp "$2" "$1/ro.img" && mount -o remount,ro "$1" && shift 2 && exec "$@"' \
-		sh "$LOG/ro" "$LOG/disk.img" "$FAKE" --verbose --block="$LOG/ro/ro.img" \
-		64 "$VMLINUX" </dev/null >"$LOG/ro.out" 2>"$LOG/ro.err" || rc=$?
-	if [[ $rc -eq 0 ]]; then
-		result ok
-	else
-		result fail "read-only disk: exit $rc: $(cat "$LOG/ro.err")"
-	fi
-	has ro err "block file $LOG/ro/ro.img cannot be written (Read-only file system): the guest gets a read-only disk"
-	has ro err "vda: $LOG/ro/ro.img, 2048 sectors, read-only"
+mkdir -p "$LOG/ro"
+rc=0
+# shellcheck disable=SC2016 # a script of its own, with its arguments
+LGUEST_FAKE=poweroff unshare -m sh -c 'mount -t tmpfs -o size=2m none "$1" &&
+	cp "$2" "$1/ro.img" && mount -o remount,ro "$1" && shift 2 && exec "$@"' \
+	sh "$LOG/ro" "$LOG/disk.img" "$FAKE" --verbose --block="$LOG/ro/ro.img" \
+	64 "$VMLINUX" </dev/null >"$LOG/ro.out" 2>"$LOG/ro.err" || rc=$?
+if [[ $rc -eq 0 ]]; then
+	result ok
+else
+	result fail "read-only disk: exit $rc: $(cat "$LOG/ro.err")"
 fi
+has ro err "block file $LOG/ro/ro.img cannot be written (Read-only file system): the guest gets a read-only disk"
+has ro err "vda: $LOG/ro/ro.img, 2048 sectors, read-only"
 
 # Privileges dropped, and a reboot after that (as root only)
-if is_root; then
-	jail=$LOG/jail
-	mkdir -p "$jail"
-	: >"$jail/lguest-fake-jail"
-	name=priv-restart fake restart 0 "" --block="$LOG/disk.img" --username=65534:65534 \
-		--chroot="$jail" 64 "$VMLINUX"
-	has priv-restart out "restarted"
-	if [[ $(grep -c 'fake: run as uid 65534 gid 65534 in the jail' "$LOG/priv-restart.err") -eq 2 ]]; then
-		result ok
-	else
-		result fail "fake priv-restart: not twice in the jail as 65534: $(cat "$LOG/priv-restart.err")"
-	fi
-	if [[ $(grep -c 'fake: the helper answers: ' "$LOG/priv-restart.err") -eq 2 ]]; then
-		result ok
-	else
-		result fail "fake priv-restart: the helper did not answer twice: $(cat "$LOG/priv-restart.err")"
-	fi
-	if getent passwd nobody >/dev/null; then
-		name=priv-name fake poweroff 0 "" --username=nobody 64 "$VMLINUX"
-		has priv-name err "fake: run as uid $(id -u nobody) gid $(id -g nobody)"
-	fi
+jail=$LOG/jail
+mkdir -p "$jail"
+: >"$jail/lguest-fake-jail"
+name=priv-restart fake restart 0 "" --block="$LOG/disk.img" --username=65534:65534 \
+	--chroot="$jail" 64 "$VMLINUX"
+has priv-restart out "restarted"
+if [[ $(grep -c 'fake: run as uid 65534 gid 65534 in the jail' "$LOG/priv-restart.err") -eq 2 ]]; then
+	result ok
+else
+	result fail "fake priv-restart: not twice in the jail as 65534: $(cat "$LOG/priv-restart.err")"
+fi
+if [[ $(grep -c 'fake: the helper answers: ' "$LOG/priv-restart.err") -eq 2 ]]; then
+	result ok
+else
+	result fail "fake priv-restart: the helper did not answer twice: $(cat "$LOG/priv-restart.err")"
+fi
+if getent passwd nobody >/dev/null; then
+	name=priv-name fake poweroff 0 "" --username=nobody 64 "$VMLINUX"
+	has priv-name err "fake: run as uid $(id -u nobody) gid $(id -g nobody)"
 fi
 
 # SIGKILL at any moment: the /dev/lguest helper goes too
-if is_root && command -v pgrep >/dev/null; then
-	LGUEST_FAKE=idle "$FAKE" --chroot="$LOG/jail" 64 "$VMLINUX" </dev/null \
-		>"$LOG/kill.out" 2>"$LOG/kill.err" &
-	pid=$!
-	for _ in $(seq 50); do
-		grep -q zzz "$LOG/kill.out" && break
-		sleep 0.1
-	done
-	helper=$(pgrep -P "$pid" || true)
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
-		if [[ -z $helper ]] || ! kill -0 "$helper" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	if [[ -n $helper ]] && ! kill -0 "$helper" 2>/dev/null; then
-		result ok
-	else
-		result fail "SIGKILL: the /dev/lguest helper (${helper:-none found}) lives on"
+LGUEST_FAKE=idle "$FAKE" --chroot="$LOG/jail" 64 "$VMLINUX" </dev/null \
+	>"$LOG/kill.out" 2>"$LOG/kill.err" &
+pid=$!
+for _ in $(seq 50); do
+	grep -q zzz "$LOG/kill.out" && break
+	sleep 0.1
+done
+helper=$(pgrep -P "$pid" || true)
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+for _ in $(seq 50); do
+	if [[ -z $helper ]] || ! kill -0 "$helper" 2>/dev/null; then
+		break
 	fi
+	sleep 0.1
+done
+if [[ -n $helper ]] && ! kill -0 "$helper" 2>/dev/null; then
+	result ok
+else
+	result fail "SIGKILL: the /dev/lguest helper (${helper:-none found}) lives on"
 fi
 
 # Taps, in a network namespace of our own: the host side is set up, and
 # goes away with the Launcher however it ends.
-if is_root && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
-	# shellcheck disable=SC2016 # a script of its own, with its arguments
-	if unshare -n bash -c '
-		set -u
-		FAKE=$1 VMLINUX=$2 LOG=$3
-		ip link add lgtestbr0 type bridge || exit 10
-		LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 --tunnet=bridge:lgtestbr0 \
-			64 "$VMLINUX" </dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
-		pid=$!
-		for _ in $(seq 50); do
-			grep -q zzz "$LOG/tap.out" && break
-			sleep 0.1
-		done
-		ip -o -4 addr show dev lgtap0 | grep -q "inet 192.168.19.1/24" || exit 1
-		ip -o link show dev lgtap0 | grep -q "UP" || exit 2
-		ip -o link show master lgtestbr0 | grep -q lgtap1 || exit 3
-		kill -TERM "$pid"
-		wait "$pid"
-		[ $? -eq 2 ] || exit 4
-		! ip link show dev lgtap0 >/dev/null 2>&1 || exit 5
-		LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 64 "$VMLINUX" \
-			</dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
-		pid=$!
-		for _ in $(seq 50); do
-			grep -q zzz "$LOG/tap.out" && break
-			sleep 0.1
-		done
-		kill -KILL "$pid"
-		wait "$pid"
-		for _ in $(seq 20); do
-			ip link show dev lgtap0 >/dev/null 2>&1 || exit 0
-			sleep 0.1
-		done
-		exit 6
-	' sh "$FAKE" "$VMLINUX" "$LOG" >"$LOG/tap.log" 2>&1; then
-		result ok
-	else
-		rc=$?
-		if [[ $rc -eq 10 ]]; then
-			echo "(no bridges here: not testing taps on the host side)"
-		else
-			result fail "taps: check $rc failed (1 address, 2 up, 3 bridge, 4 SIGTERM status, 5 tap left after SIGTERM, 6 after SIGKILL): $(cat "$LOG/tap.log" "$LOG/tap.err")"
-		fi
-	fi
+# shellcheck disable=SC2016 # a script of its own, with its arguments
+if unshare -n bash -c '
+	set -u
+	FAKE=$1 VMLINUX=$2 LOG=$3
+	ip link add lgtestbr0 type bridge || exit 10
+	LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 --tunnet=bridge:lgtestbr0 \
+		64 "$VMLINUX" </dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q zzz "$LOG/tap.out" && break
+		sleep 0.1
+	done
+	ip -o -4 addr show dev lgtap0 | grep -q "inet 192.168.19.1/24" || exit 1
+	ip -o link show dev lgtap0 | grep -q "UP" || exit 2
+	ip -o link show master lgtestbr0 | grep -q lgtap1 || exit 3
+	kill -TERM "$pid"
+	wait "$pid"
+	[ $? -eq 2 ] || exit 4
+	! ip link show dev lgtap0 >/dev/null 2>&1 || exit 5
+	LGUEST_FAKE=idle "$FAKE" --tunnet=192.168.19.1 64 "$VMLINUX" \
+		</dev/null >"$LOG/tap.out" 2>"$LOG/tap.err" &
+	pid=$!
+	for _ in $(seq 50); do
+		grep -q zzz "$LOG/tap.out" && break
+		sleep 0.1
+	done
+	kill -KILL "$pid"
+	wait "$pid"
+	for _ in $(seq 20); do
+		ip link show dev lgtap0 >/dev/null 2>&1 || exit 0
+		sleep 0.1
+	done
+	exit 6
+' sh "$FAKE" "$VMLINUX" "$LOG" >"$LOG/tap.log" 2>&1; then
+	result ok
+else
+	rc=$?
+	result fail "taps: check $rc failed (1 address, 2 up, 3 bridge, 4 SIGTERM status, 5 tap left after SIGTERM, 6 after SIGKILL, 10 no bridge: modprobe bridge): $(cat "$LOG/tap.log" "$LOG/tap.err")"
 fi
 
 # On a terminal: raw mode while running, three Ctrl-C stop it (status 2),
 # and the terminal settings come back.
-if command -v python3 >/dev/null; then
-	if LGUEST_FAKE=idle python3 - "$FAKE" "$VMLINUX" >"$LOG/tty.log" 2>&1 <<'PY'
+if LGUEST_FAKE=idle python3 - "$FAKE" "$VMLINUX" >"$LOG/tty.log" 2>&1 <<'PY'
 import os, pty, select, sys, termios, time
 
 def read_until(fd, text, timeout):
@@ -363,11 +348,10 @@ print("status", os.waitstatus_to_exitcode(status), "restored", after == before)
 sys.exit(0 if ok and os.waitstatus_to_exitcode(status) == 2 and
          b"three Ctrl-C within a second" in out and after == before else 1)
 PY
-	then
-		result ok
-	else
-		result fail "three Ctrl-C on a terminal: $(cat "$LOG/tty.log")"
-	fi
+then
+	result ok
+else
+	result fail "three Ctrl-C on a terminal: $(cat "$LOG/tty.log")"
 fi
 
 echo "program: $passed passed, $failed failed"

@@ -6,8 +6,9 @@
 #   blk-flush   write it with a flush after every MB, saying FLUSHED n,
 #               until the host kills the Launcher
 #   blk-ro      /dev/vda must be read-only: a write must fail
-#   net         eth0 at 192.168.19.2/24: ping the host at .1, send it
-#               8 MB, then receive 8 MB from it (port 5001)
+#   net         eth0 at NET.2/24 (lgnet=NET, default 192.168.19): ping
+#               the host at NET.1, send it 8 MB, then receive 8 MB from it
+#               (port 5001)
 #   rng         /dev/hwrng is the virtio one and gives bytes
 #   reboot      first boot: mark /dev/vda and reboot; second: power off
 #   wait        say GUEST-WAITING and sleep until the host kills it
@@ -50,10 +51,12 @@ blk-ro)
 	;;
 net)
 	ip link set lo up
-	ip addr add 192.168.19.2/24 dev eth0 || verdict FAIL "no eth0"
+	net=$(opt lgnet)
+	net=${net:-192.168.19}
+	ip addr add "$net.2/24" dev eth0 || verdict FAIL "no eth0"
 	ip link set eth0 up
-	ping -c 3 -W 5 192.168.19.1 || verdict FAIL "no ping reply from the host"
-	/lgio send 192.168.19.1 5000 "$seed" 8 || verdict FAIL "sending to the host"
+	ping -c 3 -W 5 "$net.1" || verdict FAIL "no ping reply from the host"
+	/lgio send "$net.1" 5000 "$seed" 8 || verdict FAIL "sending to the host"
 	/lgio recv 5001 $((seed + 1)) 8 || verdict FAIL "receiving from the host"
 	verdict PASS
 	;;
