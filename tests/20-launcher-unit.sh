@@ -61,7 +61,13 @@ make -C "$SRC" KHDR="$KHDR" all tests
 
 echo "=== unit tests"
 status=0
-"$SRC/tests/unit" --vmlinux="$VMLINUX" --bzimage="$BZIMAGE" || status=1
+"$SRC/tests/unit" --vmlinux="$VMLINUX" --bzimage="$BZIMAGE" | tee "$LOG/unit.log" ||
+	status=1
+# With both kernel files given, nothing may be skipped.
+tail -n 1 "$LOG/unit.log" | grep -q ', 0 skipped$' || {
+	echo "FAIL unit tests: $(tail -n 1 "$LOG/unit.log")"
+	status=1
+}
 
 echo "=== the program"
 L=$SRC/lguest
