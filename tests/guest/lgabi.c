@@ -47,9 +47,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <asm/ldt.h>
 #include <linux/lguest_launcher.h>
 
 /*
@@ -578,6 +580,39 @@ static void check_death(struct guest *g, const char *what, const char *name)
 		 r, reason, what);
 	check(reason[r - 1] == '\0' && strstr(reason, what), detail,
 	      "%s: the reason", name);
+}
+
+/*
+ * A Launcher with an LDT of its own (modify_ldt()): the guest must not see
+ * it.  The CPU would read it through the guest's page tables, where the
+ * guest could put a call gate to ring 0.  The guest loads %ds with the
+ * LDT's first entry: that must be a #GP (no LDT), not succeed.  Last, since
+ * the LDT stays with the process.
+ */
+static void test_launcher_ldt(void)
+{
+	struct user_desc d = {
+		.entry_number = 0,
+		.limit = 0xfffff,
+		.seg_32bit = 1,
+		.limit_in_pages = 1,
+		.useable = 1,
+	};
+	struct guest g;
+
+	expect(res(syscall(SYS_modify_ldt, 1, &d, sizeof(d))), 0,
+	       "ldt: the Launcher makes an LDT");
+	guest_mem(&g);
+	mov_imm(&g, EAX, 0x7);		/* LDT entry 0, RPL 3 */
+	put8(&g, 0x8e);			/* mov %eax,%ds */
+	put8(&g, 0xd8);
+	out(&g, 0x80);
+	/* A pending out instead of ENOENT: the load worked. */
+	if (guest_start(&g, CODE_GPA, "ldt"))
+		check_death(&g, "general protection",
+			    "ldt: the guest cannot use the Launcher's LDT");
+	guest_end(&g);
+	check_pins("ldt: no pages left pinned");
 }
 
 /* The file itself: nothing but read() and write(). */
@@ -1965,6 +2000,7 @@ int main(int argc, char **argv)
 	test_exec();
 	test_close_states();
 	test_leaks();
+	test_launcher_ldt();
 	check_pins("the end: no pages left pinned");
 
 	printf("lgabi: %d passed, %d failed\n", tally->passed, tally->failed);
