@@ -1,0 +1,103 @@
+#!/bin/bash
+# NMIs while guests run: boots a patched kernel as the lguest host under
+# QEMU (2 CPUs, 1 GB), runs three smoke-suite guests one after the other
+# (tests/guest/nmi-host.sh) and meanwhile injects an NMI every 40 ms
+# through QEMU's monitor. Many land in the Switcher, between host and
+# guest state; the host must survive them all and the guests must pass.
+# Prints how many NMIs the host took. A stress run, not part of
+# scripts/test.sh (yet): see Documentation/testing.md.
+#
+# usage: scripts/stress-nmi.sh [--no-build] [--rounds N] [nopae|pae]
+#   --no-build   use the kernel already built in build/out-VARIANT
+#   --rounds N   boot the host N times (default 1)
+#
+# Console logs: build/stress/nmi-VARIANT-ROUND.log.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+	sed -n '10,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
+	exit "${1:-2}"
+}
+
+v=nopae build=1 rounds=1
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	nopae | pae) v=$1 ;;
+	--no-build) build= ;;
+	--rounds) rounds=${2:?--rounds needs a number}; shift ;;
+	-h | --help) usage 0 ;;
+	*) usage ;;
+	esac
+	shift
+done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: not a positive number" "e.g. --rounds 3"
+need_cmd python3
+
+out=$BUILD/stress
+mkdir -p "$out"
+[[ -z $build ]] || "$TOP/scripts/build-kernel.sh" "$v"
+k=$BUILD/out-$v
+[[ -f $k/arch/x86/boot/bzImage ]] ||
+	die "no kernel in $k" "build it: scripts/build-kernel.sh $v (or drop --no-build)"
+build_launcher "$out"
+echo "=== smoke suite (tests/guest/smoke.c)"
+gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
+	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
+"$TOP/scripts/mkinitramfs.sh" -o "$out/nmi-guest.cpio.gz" \
+	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
+mk_host_initramfs "$out/nmi-host-$v.cpio.gz" "$k" "$TOP/tests/guest/nmi-host.sh" \
+	"$out/nmi-guest.cpio.gz"
+
+status=0
+for ((r = 1; r <= rounds; r++)); do
+	sock=$out/nmi-monitor.sock log=$out/nmi-$v-$r.log
+	rm -f "$sock"
+	# The injector: connects to the monitor, waits for the guests to start,
+	# then "nmi" every 40 ms until QEMU goes away.
+	python3 - "$sock" "$log" <<'PY' &
+import os, socket, sys, time
+sock, log = sys.argv[1], sys.argv[2]
+for _ in range(300):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sock)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("stress-nmi: no QEMU monitor at " + sock)
+while True:
+    try:
+        if b"NMI-STRESS: guests start" in open(log, "rb").read():
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+s.settimeout(0.02)
+n = 0
+while True:
+    try:
+        s.sendall(b"nmi\n")
+        n += 1
+        s.recv(65536)
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+    time.sleep(0.04)
+print("stress-nmi: %d NMIs injected" % n)
+PY
+	inj=$!
+	rc=0
+	"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
+		--initrd "$out/nmi-host-$v.cpio.gz" --log "$log" --smp 2 --mem 1024 \
+		--timeout 900 --qemu-arg -monitor --qemu-arg "unix:$sock,server,nowait" \
+		>/dev/null || rc=$?
+	wait "$inj" || true
+	echo "round $r: $(sed -n 's/^NMI-STRESS: NMI: *//p' "$log" | tr -s ' ') (host CPUs)," \
+		"qemu-run.sh exit $rc$([[ $rc -eq 4 ]] && echo ': the host died without a word')"
+	[[ $rc -eq 0 ]] || status=1
+done
+exit "$status"
