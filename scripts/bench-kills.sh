@@ -24,26 +24,10 @@ usage() {
 	exit "${1:-2}"
 }
 
-v=nopae build=1 rounds=6
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	nopae | pae) v=$1 ;;
-	--no-build) build= ;;
-	--rounds) rounds=${2:?--rounds needs a number}; shift ;;
-	-h | --help) usage 0 ;;
-	*) usage ;;
-	esac
-	shift
-done
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: not a positive number" \
-	"give the number of rounds of six kills, e.g. --rounds 6"
-
+host_run_opts 6 "$@"
+v=$VARIANT k=$KOUT rounds=$ROUNDS
 out=$BUILD/bench
 mkdir -p "$out"
-[[ -z $build ]] || "$TOP/scripts/build-kernel.sh" "$v"
-k=$BUILD/out-$v
-[[ -f $k/arch/x86/boot/bzImage ]] ||
-	die "no kernel in $k" "build it: scripts/build-kernel.sh $v (or drop --no-build)"
 build_launcher "$out"
 echo "=== lgio and the guest initramfs"
 gcc -m32 -static -O2 -Wall -Wextra -o "$out/lgio" "$TOP/tests/guest/lgio.c"

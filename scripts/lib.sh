@@ -259,3 +259,36 @@ variant_tree() {
 	*) die "unknown variant '$1'" "use one of: nopae pae base-nopae base-pae" ;;
 	esac
 }
+
+# host_run_opts DEFAULT_ROUNDS ARGS...: parse "[--no-build] [--rounds N]
+# [nopae|pae]" for the scripts that boot an lguest host N times (the
+# caller defines usage()); sets VARIANT, ROUNDS and KOUT, the kernel's
+# build directory, built first unless --no-build.
+host_run_opts() {
+	local build=1
+	VARIANT=nopae ROUNDS=$1
+	shift
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		nopae | pae) VARIANT=$1 ;;
+		--no-build) build= ;;
+		--rounds) ROUNDS=${2:?--rounds needs a number}; shift ;;
+		-h | --help) usage 0 ;;
+		*) usage ;;
+		esac
+		shift
+	done
+	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] ||
+		die "--rounds $ROUNDS: not a positive number" "e.g. --rounds 3"
+	[[ -z $build ]] || "$TOP/scripts/build-kernel.sh" "$VARIANT"
+	KOUT=$BUILD/out-$VARIANT
+	[[ -f $KOUT/arch/x86/boot/bzImage ]] ||
+		die "no kernel in $KOUT" "build it: scripts/build-kernel.sh $VARIANT (or drop --no-build)"
+}
+
+# build_smoke OUT: the guest smoke suite, tests/guest/smoke.c, as OUT/smoke.
+build_smoke() {
+	echo "=== smoke suite (tests/guest/smoke.c)"
+	gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
+		-o "$1/smoke" "$TOP/tests/guest/smoke.c"
+}

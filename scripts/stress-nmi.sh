@@ -21,30 +21,13 @@ usage() {
 	exit "${1:-2}"
 }
 
-v=nopae build=1 rounds=1
-while [[ $# -gt 0 ]]; do
-	case $1 in
-	nopae | pae) v=$1 ;;
-	--no-build) build= ;;
-	--rounds) rounds=${2:?--rounds needs a number}; shift ;;
-	-h | --help) usage 0 ;;
-	*) usage ;;
-	esac
-	shift
-done
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds $rounds: not a positive number" "e.g. --rounds 3"
+host_run_opts 1 "$@"
+v=$VARIANT k=$KOUT rounds=$ROUNDS
 need_cmd python3
-
 out=$BUILD/stress
 mkdir -p "$out"
-[[ -z $build ]] || "$TOP/scripts/build-kernel.sh" "$v"
-k=$BUILD/out-$v
-[[ -f $k/arch/x86/boot/bzImage ]] ||
-	die "no kernel in $k" "build it: scripts/build-kernel.sh $v (or drop --no-build)"
 build_launcher "$out"
-echo "=== smoke suite (tests/guest/smoke.c)"
-gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
-	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
+build_smoke "$out"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/nmi-guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
 mk_host_initramfs "$out/nmi-host-$v.cpio.gz" "$k" "$TOP/tests/guest/nmi-host.sh" \

@@ -26,9 +26,7 @@ build_launcher "$out"
 echo "=== lgabi (tests/guest/lgabi.c)"
 gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread \
 	-I"$BUILD/out-hdr/usr/include" -o "$out/lgabi" "$TOP/tests/guest/lgabi.c"
-echo "=== smoke suite (tests/guest/smoke.c)"
-gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
-	-o "$out/smoke" "$TOP/tests/guest/smoke.c"
+build_smoke "$out"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
 lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" \
