@@ -57,6 +57,19 @@ fi
 
 mkdir -p "$TEST_LOGS"
 : >"$TEST_LOGS/durations"
+
+# A clean run writes about 5 GB below build/ (the two kernel trees 3.6 GB,
+# the kernels, initramfs images and logs). A full disk shows up as a test
+# that stops mid-way with no message (its own log cannot be written), so
+# say how much room there is, and refuse to start with less than 1 GB.
+free_mb() { df -Pm "$BUILD" | awk 'NR == 2 { print $4 }'; }
+room=$(free_mb)
+echo "test.sh: ${room} MB free below $BUILD"
+[[ $room -ge 1024 ]] ||
+	die "only ${room} MB free below $BUILD; the suite needs about 5 GB on a clean run" \
+		"free some space there (or remove old build/out-* directories) and run again"
+[[ -d $BUILD/linux || $room -ge 5120 ]] ||
+	echo "test.sh: warning: under 5 GB free and no work tree yet; the run may fill the disk"
 if [[ -n $setup ]]; then
 	"$TOP/scripts/setup.sh" || die "scripts/setup.sh failed" "see its message above"
 	"$TOP/scripts/apply.sh" || die "scripts/apply.sh failed" "see its message above"
@@ -75,6 +88,9 @@ for name in "${tests[@]}"; do
 		if [[ -n $verbose ]]; then
 			tail -n 25 "$log" | sed 's/^/    | /'
 		fi
+		room=$(free_mb)
+		[[ $room -ge 100 ]] ||
+			echo "    only ${room} MB free below $BUILD: the disk filled up during this test"
 	fi
 	echo "$name: $((SECONDS - start))s" >>"$TEST_LOGS/durations"
 done
