@@ -42,6 +42,7 @@ can_link ||
 is_root || die "tests/20-launcher-unit.sh needs root" "run it as root (scripts/test.sh is)"
 need_cmd ip iproute2
 need_cmd pgrep procps
+need_cmd setpriv util-linux
 need_cmd python3 python3
 unshare -m -n true ||
 	die "cannot make mount and network namespaces (unshare -m -n)" \
@@ -138,6 +139,19 @@ expect 1 "unknown user 'lgnosuchuser': not in /etc/passwd (give an existing user
 expect 1 "cannot use --chroot=/nonexistent: No such file or directory (create the directory first)" \
 	--chroot=/nonexistent 64 "$VMLINUX"
 expect 1 "--chroot=/etc/passwd is not a directory" --chroot=/etc/passwd 64 "$VMLINUX"
+# Not root, and RLIMIT_MEMLOCK below the guest's memory, which the host pins
+nobody_dir=$(mktemp -d)
+chmod 755 "$nobody_dir"
+cp "$L" "$nobody_dir/lguest"
+rc=0
+sh -c 'ulimit -l 8192 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' sh \
+	"$nobody_dir/lguest" 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+rm -rf "$nobody_dir"
+if [[ $rc -eq 1 ]] && grep -qF "RLIMIT_MEMLOCK is 8192 kB, less than the guest's 64 MB the host may pin: raise it (ulimit -l 65536) or run as root" "$LOG/err"; then
+	result ok
+else
+	result fail "not root, RLIMIT_MEMLOCK 8 MB: exit $rc: $(cat "$LOG/err")"
+fi
 # Without /dev/net/tun (a mount namespace hides it)
 rc=0
 unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh \

@@ -23,6 +23,8 @@
  * register read or a trap pending, with its timer armed, dead, its task
  * gone).  After each guest the kernel must hold as many pinned pages as
  * before it (/proc/vmstat), and a thousand guests must not cost memory.
+ * A guest page is pinned once however often it is mapped, and counts in
+ * VmPin against RLIMIT_MEMLOCK; shadow page tables count in SecPageTables.
  *
  * "lgabi --after-exec FD" is lgabi after its own execve() in the task that
  * made the guest of FD (test_exec()): it checks that the task no longer
@@ -47,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1955,6 +1958,161 @@ static void test_leaks(void)
 	      lost);
 }
 
+/* A field of /proc/self/status, in kB, or -1. */
+static long self_status(const char *field)
+{
+	size_t len = strlen(field);
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The pins guest, on its own page tables: it loads from SHARED_MAPS
+ * addresses that all map one page, and from DISTINCT_PAGES addresses
+ * that map one page each, then stops at an out instruction.  Its shadow
+ * maps those pages and its code page.
+ */
+#define SHARED_GPA	0x9000u
+#define SHARED_VA	0x40000u
+#define SHARED_MAPS	128u
+#define DISTINCT_GPA	0x10000u
+#define DISTINCT_VA	0x100000u
+#define DISTINCT_PAGES	48u
+#define PINS_GUEST	(1 + 1 + DISTINCT_PAGES)
+
+static void pins_guest(struct guest *g)
+{
+	uint32_t i;
+
+	guest_mem(g);
+	page_tables(g);
+	for (i = 0; i < SHARED_MAPS; i++)
+		map_page(g, SHARED_VA + i * PAGE, SHARED_GPA);
+	for (i = 0; i < DISTINCT_PAGES; i++)
+		map_page(g, DISTINCT_VA + i * PAGE, DISTINCT_GPA + i * PAGE);
+	hypercall(g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(g, LHCALL_NEW_PGTABLE, PGD_GPA, 0, 0);
+	for (i = 0; i < SHARED_MAPS; i++)
+		load(g, SHARED_VA + i * PAGE);
+	for (i = 0; i < DISTINCT_PAGES; i++)
+		load(g, DISTINCT_VA + i * PAGE);
+	out(g, 0x80);
+	spin(g);
+}
+
+/*
+ * A guest with RLIMIT_MEMLOCK at 16 pages, in a child: as root, which
+ * has CAP_IPC_LOCK, the guest runs; as nobody, it is killed for pinning
+ * more than that.  The limit and the user are taken after
+ * LHREQ_INITIALIZE, as the Launcher does with --username.
+ */
+static void pins_limited(bool drop)
+{
+	const char *name = drop ? "pins: as nobody" : "pins: as root";
+	struct rlimit rl = { 16 * PAGE, 16 * PAGE };
+	struct lguest_pending p;
+	struct guest g;
+	char detail[96];
+	long vmpin;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid) {
+		child_done(pid, name);
+		check_pins(drop ? "pins: as nobody: no pages left pinned" :
+			   "pins: as root: no pages left pinned");
+		return;
+	}
+	pins_guest(&g);
+	if (guest_start(&g, CODE_GPA, name)) {
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || (drop && setuid(65534))) {
+			check(false, strerror(errno), "%s: setrlimit, setuid",
+			      name);
+		} else if (drop) {
+			check_death(&g, "RLIMIT_MEMLOCK",
+				    "pins: as nobody, over RLIMIT_MEMLOCK, the guest dies");
+			vmpin = self_status("VmPin");
+			snprintf(detail, sizeof(detail),
+				 "got %ld kB, want at most 64", vmpin);
+			check(vmpin >= 0 && vmpin <= 64, detail,
+			      "pins: as nobody, VmPin within RLIMIT_MEMLOCK");
+		} else {
+			run_to(&g, LGUEST_PENDING_PIO, &p,
+			       "pins: as root, RLIMIT_MEMLOCK does not apply");
+		}
+	}
+	guest_end(&g);
+	vmpin = self_status("VmPin");
+	snprintf(detail, sizeof(detail), "got %ld kB, want 0", vmpin);
+	check(vmpin == 0, detail, "%s: VmPin after close", name);
+	fflush(stdout);
+	_exit(0);
+}
+
+/*
+ * A guest page is pinned once, however many addresses map it, and counts
+ * in the Launcher's VmPin; the shadow page tables count in SecPageTables:
+ * two pages without PAE (page directory, page table), six with (PDPT,
+ * four pages of PMDs, page table).  All of it goes with the guest.
+ */
+static void test_pins(void)
+{
+	long sec_before, sec, vmpin;
+	struct lguest_pending p;
+	char detail[128];
+	long long held;
+	struct guest g;
+
+	pins();
+	sec_before = meminfo("SecPageTables");
+	pins_guest(&g);
+	if (guest_start(&g, CODE_GPA, "pins") &&
+	    run_to(&g, LGUEST_PENDING_PIO, &p, "pins: the guest runs")) {
+		held = pins() - pins_base;
+		snprintf(detail, sizeof(detail),
+			 "got %lld, want %u: one per page for %u mappings",
+			 held, PINS_GUEST, 1 + SHARED_MAPS + DISTINCT_PAGES);
+		check(held == PINS_GUEST, detail,
+		      "pins: each guest page pinned once");
+		vmpin = self_status("VmPin");
+		snprintf(detail, sizeof(detail), "got %ld kB, want %u", vmpin,
+			 PINS_GUEST * PAGE / 1024);
+		check(vmpin == PINS_GUEST * PAGE / 1024, detail,
+		      "pins: VmPin counts them");
+		sec = meminfo("SecPageTables") - sec_before;
+		snprintf(detail, sizeof(detail),
+			 "got %ld kB more, want 8 (2-level) or 24 (PAE)", sec);
+		check(sec_before >= 0 && (sec == 8 || sec == 24), detail,
+		      "pins: SecPageTables counts the shadow");
+	}
+	guest_end(&g);
+	check_pins("pins: no pages left pinned");
+	vmpin = self_status("VmPin");
+	snprintf(detail, sizeof(detail), "got %ld kB, want 0", vmpin);
+	check(vmpin == 0, detail, "pins: VmPin after close");
+	pins();
+	sec = meminfo("SecPageTables");
+	snprintf(detail, sizeof(detail), "got %ld kB, want %ld as before",
+		 sec, sec_before);
+	check(sec == sec_before, detail, "pins: SecPageTables after close");
+
+	pins_limited(false);
+	pins_limited(true);
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t reserve;
@@ -2000,6 +2158,7 @@ int main(int argc, char **argv)
 	test_exec();
 	test_close_states();
 	test_leaks();
+	test_pins();
 	test_launcher_ldt();
 	check_pins("the end: no pages left pinned");
 

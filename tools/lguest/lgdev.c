@@ -8,12 +8,17 @@
  *
  * A request the host refuses in the middle of a run means the Launcher
  * and the host no longer agree on something: that is an internal error.
+ *
+ * Before any of that, lgdev_memlock() makes room in RLIMIT_MEMLOCK for the
+ * guest pages the host will pin.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 #include "lguest.h"
 
 #define VCPU	0
@@ -60,6 +65,63 @@ static void must(const uint32_t *words, size_t n)
  * Launcher has dropped its privileges, the helper of privs.c opens the
  * file for it.
  */
+/* Is CAP_IPC_LOCK in the effective set?  (CapEff in /proc/self/status.) */
+static bool can_lock_memory(void)
+{
+	unsigned long long eff;
+	char line[128];
+	bool can = false;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+			can = eff & (1ULL << CAP_IPC_LOCK);
+			break;
+		}
+	}
+	fclose(f);
+	return can;
+}
+
+/*
+ * The host pins the guest pages its shadow page tables map, and counts
+ * them in the Launcher's RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK, which
+ * root has until --username takes it away.  Make the limit cover all of
+ * the guest's RAM, or refuse to start if it cannot.
+ */
+int lgdev_memlock(unsigned int mem_mb, bool drop_ids)
+{
+	rlim_t need = (rlim_t)mem_mb << 20, cur;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
+		errorf("cannot read RLIMIT_MEMLOCK: %s", strerror(errno));
+		return -1;
+	}
+	cur = rl.rlim_cur;
+	if (cur == RLIM_INFINITY || cur >= need)
+		return 0;
+	rl.rlim_cur = need;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+		vmsg("RLIMIT_MEMLOCK raised from %llu kB to the guest's %u MB",
+		     (unsigned long long)cur >> 10, mem_mb);
+		return 0;
+	}
+	if (!drop_ids && can_lock_memory())
+		return 0;
+	errorf("%s %llu kB, less than the guest's %u MB the host may pin: %s %u)%s",
+	       "RLIMIT_MEMLOCK is", (unsigned long long)cur >> 10, mem_mb,
+	       "raise it (ulimit -l", mem_mb << 10,
+	       drop_ids ? ", as --username takes CAP_IPC_LOCK away" :
+			  " or run as root");
+	return -1;
+}
+
 int lgdev_open(const char *path)
 {
 	const char *hint = "";

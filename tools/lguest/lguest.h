@@ -213,6 +213,7 @@ void emulate_reset(void);
 extern int serial_out_fd;
 
 /* lgdev.c (or the fake one in tests/) */
+int lgdev_memlock(unsigned int mem_mb, bool drop_ids);
 int lgdev_open(const char *path);
 int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
 		     uint32_t mmio_pages);

@@ -257,8 +257,9 @@ int main(int argc, char **argv)
 	verbose = cfg.verbose;
 	set_main_thread();
 
-	/* A bad user or directory is refused before anything starts. */
-	if (creds_prepare(&cfg, PASSWD_FILE, &creds))
+	/* A bad user, directory or memory limit is refused at once. */
+	if (creds_prepare(&cfg, PASSWD_FILE, &creds) ||
+	    lgdev_memlock(cfg.mem_mb, creds.set_ids))
 		return EXIT_SETUP;
 	drop = creds.set_ids || creds.root;
 	/* Before any other file is open, and while we are one thread */
