@@ -6,7 +6,7 @@ S := scripts
 VARIANTS := nopae pae
 
 .PHONY: help setup apply export build test check checkpatch sparse bisect \
-	run lint clean
+	bench run lint clean
 
 help:
 	@echo 'make setup       install what is needed (scripts/setup.sh; root for packages)'
@@ -15,7 +15,8 @@ help:
 	@echo 'make build       build the patched kernels: $(VARIANTS)'
 	@echo 'make test        run the test suite (scripts/test.sh; T=PATTERN for a subset)'
 	@echo 'make check       checkpatch --strict and sparse/W=1 on the series'
-	@echo 'make bisect      build every prefix of the series (slow)'
+	@echo 'make bisect      build every prefix of the series (slow; FROM=N: from patch N)'
+	@echo 'make bench       benchmarks, nopae: patched vs unpatched, guest vs host'
 	@echo 'make run         boot a host under QEMU and an lguest guest in it (scripts/run.sh)'
 	@echo 'make lint        shellcheck the workspace scripts'
 	@echo 'make clean       remove build outputs (keeps build/linux, ccache, downloads)'
@@ -44,7 +45,11 @@ sparse:
 	$(S)/check-sparse.sh
 
 bisect:
-	$(S)/check-bisect.sh
+	$(S)/check-bisect.sh $(if $(FROM),--from $(FROM))
+
+bench:
+	$(S)/bench.sh nopae
+	$(S)/bench-guest.sh nopae
 
 run:
 	$(S)/run.sh

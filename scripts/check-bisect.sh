@@ -1,7 +1,11 @@
 #!/bin/bash
 # Every prefix of the series builds (the series is bisectable).
 #
-#   scripts/check-bisect.sh
+#   scripts/check-bisect.sh [--from N]
+#
+# --from N   apply patches 1 to N-1 without building, then build after
+#            each patch from N on: after a change to patch N, the
+#            prefixes before it are as they were.
 #
 # In a separate worktree (build/bisect/linux) at base, applies the patches
 # of `series` one by one with strict git am and, after each, builds the
@@ -13,6 +17,20 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+from=1
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--from)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--from needs a patch number, e.g. --from 20"
+		from=$2
+		shift
+		;;
+	-h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
+	*) die "unknown argument '$1'" "usage: $0 [--from N]" ;;
+	esac
+	shift
+done
 
 need_series bisect
 files=("${SERIES_FILES[@]}")
@@ -38,6 +56,10 @@ for f in "${files[@]}"; do
 		die "patch $k/$n $name does not apply onto base + the patches before it" \
 			"$(grep -E '^(error|fatal)' "$dir/am.log" || cat "$dir/am.log")"
 	fi
+	if [[ $k -lt $from ]]; then
+		echo "--   $k/$n $name (applied, not built)"
+		continue
+	fi
 	for v in nopae pae; do
 		log=$dir/$(printf '%04d' "$k")-$v.log
 		"$TOP/scripts/build-kernel.sh" --tree "$wt" --out "$dir/out-$v" \
@@ -47,4 +69,8 @@ for f in "${files[@]}"; do
 	done
 	echo "ok   $k/$n $name"
 done
-info "all $n prefixes of the series build (nopae and pae)"
+if [[ $from -le 1 ]]; then
+	info "all $n prefixes of the series build (nopae and pae)"
+else
+	info "the prefixes of the series from patch $from to $n build (nopae and pae)"
+fi

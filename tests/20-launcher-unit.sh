@@ -7,7 +7,8 @@
 # on a socket pair and, in a network namespace of its own, on a real tap,
 # dropping privileges, option parsing), and the program itself exits with
 # the documented status and message on usage and setup errors (bad
-# --block, --tunnet, --username, --chroot values included).  Then the
+# --block, --tunnet, --username, --chroot values included, and, run as
+# nobody, an RLIMIT_MEMLOCK below the guest's memory).  Then the
 # whole program runs against a scripted fake host (tests/lguest-fake, see
 # tools/lguest/tests/fake_lgdev.c): early console, a virtio console probe
 # with MMIO instructions, output and input, power off, death, restart
