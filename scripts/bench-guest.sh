@@ -113,6 +113,6 @@ table=$OUT/results-guest-$mode.txt
 					ratio(med["GUEST", f], med["HOST", f]),
 					mn["HOST", f], mn["GUEST", f], ratio(mn["GUEST", f], mn["HOST", f])
 			}
-		}'
+		}' | sed 's/[[:space:]]*$//'
 } | tee "$table"
 info "results saved in $table"
