@@ -285,12 +285,13 @@ static bool wait_pinning(void)
 	return false;
 }
 
-static long meminfo(const char *field)
+/* "FIELD: N kB" in /proc/meminfo or /proc/self/status: N, or -1. */
+static long proc_kb(const char *path, const char *field)
 {
 	char line[128];
 	size_t len = strlen(field);
 	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -302,6 +303,16 @@ static long meminfo(const char *field)
 	}
 	fclose(f);
 	return kb;
+}
+
+static long meminfo(const char *field)
+{
+	return proc_kb("/proc/meminfo", field);
+}
+
+static long self_status(const char *field)
+{
+	return proc_kb("/proc/self/status", field);
 }
 
 /* Requests: one pwrite() of words, at a vCPU offset. */
@@ -1956,26 +1967,6 @@ static void test_leaks(void)
 	check(before > 0 && after > 0 && lost < 4096, detail,
 	      "leaks: free memory after %u guests (%ld kB less)", rounds,
 	      lost);
-}
-
-/* A field of /proc/self/status, in kB, or -1. */
-static long self_status(const char *field)
-{
-	size_t len = strlen(field);
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, field, len) && line[len] == ':') {
-			kb = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
 }
 
 /*
