@@ -12,7 +12,9 @@
 # nopae and pae variants (tinyconfig + fragments, ccache; outputs in
 # build/bisect/out-VARIANT, reused from step to step, so each step is an
 # incremental build). Fails naming the first prefix that does not apply or
-# build. Logs: build/bisect/NNNN-VARIANT.log. Slow: run by GitLab CI (and
+# build. The host (drivers/lguest) is only built from the patch that adds
+# its Kconfig option on (0024), so the prefixes before it do not compile
+# its files. Logs: build/bisect/NNNN-VARIANT.log. Slow: run by GitLab CI (and
 # `make bisect`), not by scripts/test.sh.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -34,6 +36,8 @@ done
 
 need_series bisect
 files=("${SERIES_FILES[@]}")
+[[ $from -le ${#files[@]} ]] ||
+	die "--from $from: the series has ${#files[@]} patches" "give a patch number from 1 to ${#files[@]}"
 dir=$BUILD/bisect
 wt=$dir/linux
 mkdir -p "$dir"

@@ -54,13 +54,22 @@ for _ in range(300):
         time.sleep(0.1)
 else:
     sys.exit("stress-nmi: no QEMU monitor at " + sock)
+# Until the guests start; if QEMU ends first (a host that died while
+# booting), the monitor closes: give up.
+s.settimeout(0.2)
 while True:
     try:
         if b"NMI-STRESS: guests start" in open(log, "rb").read():
             break
     except OSError:
         pass
-    time.sleep(0.2)
+    try:
+        if not s.recv(65536):
+            sys.exit("stress-nmi: QEMU ended before the guests started")
+    except socket.timeout:
+        pass
+    except OSError:
+        sys.exit("stress-nmi: QEMU ended before the guests started")
 s.settimeout(0.02)
 n = 0
 while True:
@@ -81,9 +90,11 @@ PY
 		--initrd "$out/nmi-host-$v.cpio.gz" --log "$log" --smp 2 --mem 1024 \
 		--timeout 900 --qemu-arg -monitor --qemu-arg "unix:$sock,server,nowait" \
 		>/dev/null || rc=$?
+	# QEMU is gone: so is the injector's work.
+	kill "$inj" 2>/dev/null || true
 	wait "$inj" || true
 	# The NMI line of the host's /proc/interrupts: a count per CPU.
-	counts=$(sed -n 's/^NMI-STRESS: NMI: *//p' "$log" | tr -s ' ')
+	counts=$(tr -d '\r' <"$log" | sed -n 's/^NMI-STRESS: NMI: *//p' | tr -s ' ')
 	nmis=0
 	for n in $counts; do
 		[[ $n =~ ^[0-9]+$ ]] && nmis=$((nmis + n))

@@ -148,7 +148,7 @@ rc=0
 sh -c 'ulimit -l 8192 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' sh \
 	"$nobody_dir/lguest" 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
 rm -rf "$nobody_dir"
-if [[ $rc -eq 1 ]] && grep -qF "RLIMIT_MEMLOCK is 8192 kB, less than the guest's 64 MB the host may pin: raise it (ulimit -l 65536) or run as root" "$LOG/err"; then
+if [[ $rc -eq 1 ]] && grep -qF "RLIMIT_MEMLOCK is 8192 kB (hard limit 8192 kB), less than the 64 MB of guest memory the host may pin: raise the hard limit (ulimit -l 65536 as root, or memlock in /etc/security/limits.conf) or give the Launcher CAP_IPC_LOCK" "$LOG/err"; then
 	result ok
 else
 	result fail "not root, RLIMIT_MEMLOCK 8 MB: exit $rc: $(cat "$LOG/err")"

@@ -57,14 +57,6 @@ static void must(const uint32_t *words, size_t n)
 		      n > 1 ? words[1] : 0, strerror(errno));
 }
 
-/*
- * One open file is one guest.  For a restarted guest the new file takes
- * the old one's place in a single dup3(), which closes the old one: the
- * host frees that guest, and a device thread raising an interrupt gets
- * one file or the other, never a closed or reused descriptor.  Once the
- * Launcher has dropped its privileges, the helper of privs.c opens the
- * file for it.
- */
 /* Is CAP_IPC_LOCK in the effective set?  (CapEff in /proc/self/status.) */
 static bool can_lock_memory(void)
 {
@@ -94,8 +86,10 @@ static bool can_lock_memory(void)
  */
 int lgdev_memlock(unsigned int mem_mb, bool drop_ids)
 {
-	rlim_t need = (rlim_t)mem_mb << 20, cur;
+	rlim_t need = (rlim_t)mem_mb << 20;
 	struct rlimit rl;
+	char hard[32];
+	rlim_t cur;
 
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0) {
 		errorf("cannot read RLIMIT_MEMLOCK: %s", strerror(errno));
@@ -104,6 +98,11 @@ int lgdev_memlock(unsigned int mem_mb, bool drop_ids)
 	cur = rl.rlim_cur;
 	if (cur == RLIM_INFINITY || cur >= need)
 		return 0;
+	if (rl.rlim_max == RLIM_INFINITY)
+		snprintf(hard, sizeof(hard), "unlimited");
+	else
+		snprintf(hard, sizeof(hard), "%llu kB",
+			 (unsigned long long)rl.rlim_max >> 10);
 	rl.rlim_cur = need;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
 		rl.rlim_max = need;
@@ -114,14 +113,24 @@ int lgdev_memlock(unsigned int mem_mb, bool drop_ids)
 	}
 	if (!drop_ids && can_lock_memory())
 		return 0;
-	errorf("%s %llu kB, less than the guest's %u MB the host may pin: %s %u)%s",
-	       "RLIMIT_MEMLOCK is", (unsigned long long)cur >> 10, mem_mb,
-	       "raise it (ulimit -l", mem_mb << 10,
-	       drop_ids ? ", as --username takes CAP_IPC_LOCK away" :
-			  " or run as root");
+	errorf("RLIMIT_MEMLOCK is %llu kB (hard limit %s), less than the %u MB of %s%s: %s %u %s%s",
+	       (unsigned long long)cur >> 10, hard, mem_mb,
+	       "guest memory the host may pin",
+	       drop_ids ? ", and --username takes CAP_IPC_LOCK away" : "",
+	       "raise the hard limit (ulimit -l", mem_mb << 10,
+	       "as root, or memlock in /etc/security/limits.conf)",
+	       " or give the Launcher CAP_IPC_LOCK");
 	return -1;
 }
 
+/*
+ * One open file is one guest.  For a restarted guest the new file takes
+ * the old one's place in a single dup3(), which closes the old one: the
+ * host frees that guest, and a device thread raising an interrupt gets
+ * one file or the other, never a closed or reused descriptor.  Once the
+ * Launcher has dropped its privileges, the helper of privs.c opens the
+ * file for it.
+ */
 int lgdev_open(const char *path)
 {
 	const char *hint = "";
