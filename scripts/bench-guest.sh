@@ -19,11 +19,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-	sed -n '/^# usage:/,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
-	exit "${1:-2}"
-}
-
 mode=nopae build=1 runs=5 scale='' qtimeout=1800
 while [[ $# -gt 0 ]]; do
 	case $1 in

@@ -24,11 +24,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-	sed -n '7,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
-	exit "${1:-2}"
-}
-
 mode=nopae ref='' new='' build=1 smp=1 runs=7 scale='' rounds=1 qtimeout=900
 while [[ $# -gt 0 ]]; do
 	case $1 in

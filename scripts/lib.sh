@@ -35,6 +35,13 @@ JOBS=$(nproc)
 PROG=${0##*/}
 
 info() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+# usage [STATUS]: print the script's header from its "# usage:" line on
+# to stderr, and exit with STATUS (default 2). Scripts whose help is laid
+# out otherwise define their own.
+usage() {
+	sed -n '/^# usage:/,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
+	exit "${1:-2}"
+}
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 # die MESSAGE [DETAIL...]: print the message and the details (which may
 # span several lines) as an error, then exit 1.

@@ -17,11 +17,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-	sed -n '/^# usage:/,/^set -euo/s/^# \{0,1\}//p' "$0" >&2
-	exit "${1:-2}"
-}
-
 host_run_opts 1 "$@"
 v=$VARIANT k=$KOUT rounds=$ROUNDS
 need_cmd python3

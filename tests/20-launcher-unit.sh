@@ -85,10 +85,13 @@ result() {
 
 # expect STATUS TEXT ARGS...: lguest ARGS exits with STATUS and prints
 # TEXT (a fixed string) on stderr, or on stdout for --help.
+# With via=(COMMAND...) set, the Launcher runs through COMMAND (which
+# ends in exec "$@").
+via=()
 expect() {
 	local want=$1 text=$2 rc=0
 	shift 2
-	"$L" "$@" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+	"${via[@]}" "$L" "$@" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
 	if [[ $rc -ne $want ]]; then
 		result fail "lguest $*: exit $rc, want $want ($(head -c 300 "$LOG/err"))"
 	elif ! grep -qF -- "$text" "$LOG/out" "$LOG/err"; then
@@ -140,28 +143,22 @@ expect 1 "unknown user 'lgnosuchuser': not in /etc/passwd (give an existing user
 expect 1 "cannot use --chroot=/nonexistent: No such file or directory (create the directory first)" \
 	--chroot=/nonexistent 64 "$VMLINUX"
 expect 1 "--chroot=/etc/passwd is not a directory" --chroot=/etc/passwd 64 "$VMLINUX"
-# Not root, and RLIMIT_MEMLOCK below the guest's memory, which the host pins
+# Not root, and RLIMIT_MEMLOCK below the guest's memory, which the host
+# pins (a copy of the Launcher that nobody may run)
 nobody_dir=$(mktemp -d)
 chmod 755 "$nobody_dir"
 cp "$L" "$nobody_dir/lguest"
-rc=0
-sh -c 'ulimit -l 8192 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' sh \
-	"$nobody_dir/lguest" 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
+launcher=$L L=$nobody_dir/lguest
+via=(sh -c 'ulimit -l 8192 && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' sh)
+expect 1 "RLIMIT_MEMLOCK is 8192 kB (hard limit 8192 kB), less than the 64 MB of guest memory the host may pin: raise the hard limit (ulimit -l 65536 as root, or memlock in /etc/security/limits.conf) or give the Launcher CAP_IPC_LOCK" \
+	64 "$VMLINUX"
+L=$launcher via=()
 rm -rf "$nobody_dir"
-if [[ $rc -eq 1 ]] && grep -qF "RLIMIT_MEMLOCK is 8192 kB (hard limit 8192 kB), less than the 64 MB of guest memory the host may pin: raise the hard limit (ulimit -l 65536 as root, or memlock in /etc/security/limits.conf) or give the Launcher CAP_IPC_LOCK" "$LOG/err"; then
-	result ok
-else
-	result fail "not root, RLIMIT_MEMLOCK 8 MB: exit $rc: $(cat "$LOG/err")"
-fi
 # Without /dev/net/tun (a mount namespace hides it)
-rc=0
-unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh \
-	"$L" --tunnet=192.168.19.1 64 "$VMLINUX" </dev/null >"$LOG/out" 2>"$LOG/err" || rc=$?
-if [[ $rc -eq 1 ]] && grep -qF "cannot open /dev/net/tun for --tunnet: No such file or directory (is the tun module loaded? try: modprobe tun)" "$LOG/err"; then
-	result ok
-else
-	result fail "no /dev/net/tun: exit $rc: $(cat "$LOG/err")"
-fi
+via=(unshare -m sh -c 'mount -t tmpfs none /dev/net && exec "$@"' sh)
+expect 1 "cannot open /dev/net/tun for --tunnet: No such file or directory (is the tun module loaded? try: modprobe tun)" \
+	--tunnet=192.168.19.1 64 "$VMLINUX"
+via=()
 if [[ ! -e /dev/lguest ]]; then
 	# Everything up to the host works: the kernel loaded.
 	expect 1 "cannot open /dev/lguest: No such file or directory (is the lg module loaded? try: modprobe lg)" \
