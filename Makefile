@@ -6,7 +6,7 @@ S := scripts
 VARIANTS := nopae pae
 
 .PHONY: help setup apply export build test check checkpatch sparse bisect \
-	bench run lint clean
+	bench fuzz run lint clean
 
 help:
 	@echo 'make setup       install what is needed (scripts/setup.sh; root for packages)'
@@ -17,6 +17,7 @@ help:
 	@echo 'make check       checkpatch --strict and sparse/W=1 on the series'
 	@echo 'make bisect      build every prefix of the series (slow; FROM=N: from patch N)'
 	@echo 'make bench       benchmarks, nopae: patched vs unpatched, guest vs host'
+	@echo 'make fuzz        a long fuzzer soak, nopae and pae (OPS=1000000 SEED=date)'
 	@echo 'make run         boot a host under QEMU and an lguest guest in it (scripts/run.sh)'
 	@echo 'make lint        shellcheck the workspace scripts'
 	@echo 'make clean       remove build outputs (keeps build/linux, ccache, downloads)'
@@ -50,6 +51,13 @@ bisect:
 bench:
 	$(S)/bench.sh nopae
 	$(S)/bench-guest.sh nopae
+
+# A soak of the fuzzer of test 47: OPS operations per variant, 4 hours
+# per host at most.
+OPS ?= 1000000
+fuzz:
+	LGUEST_HOST_TIMEOUT=14400 tests/47-lguest-fuzz.sh --ops $(OPS) \
+		$(if $(SEED),--seed $(SEED))
 
 run:
 	$(S)/run.sh

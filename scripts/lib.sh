@@ -101,9 +101,17 @@ build_launcher() {
 # (or, with --out, take the one built in DIR), make its host initramfs
 # (mk_host_initramfs, with the -f files) and boot it under QEMU as an
 # lguest host with 2 CPUs and 1 GB, console in LOGDIR/VARIANT.log. Prints
-# a PASS or FAIL line per variant; returns 1 if any failed.
+# a PASS or FAIL line per variant; returns 1 if any failed. Each host gets
+# $LGUEST_HOST_TIMEOUT seconds (default 1500), then it counts as hung;
+# $LGUEST_HOST_CPU is QEMU's -cpu for it (default: qemu-run.sh's). The
+# variants named in $LGUEST_AMD_HOSTS (e.g. "nopae") boot instead as an AMD
+# family 16 CPU under qemu-system-x86_64, whose TCG, unlike
+# qemu-system-i386's, runs the legacy-mode syscall instruction that an AMD
+# CPU with EFER.SCE runs (family 16, as family 6 makes Linux warn that
+# the AMD CPUs are not fit for SMP).
 lguest_host_runs() {
 	local logs=$1 init=$2 guest=$3 files=() kout='' variants v k rc status=0
+	local qemu cpu
 	shift 3
 	while [[ $# -gt 0 && $1 != -- ]]; do
 		files+=("$1")
@@ -125,9 +133,15 @@ lguest_host_runs() {
 		mk_host_initramfs "$logs/host-$v.cpio.gz" "$k" "$init" "$guest" "${files[@]}"
 		echo "=== $v: lguest host with 2 CPUs and 1 GB"
 		rc=0
-		"$TOP/scripts/qemu-run.sh" --kernel "$k/arch/x86/boot/bzImage" \
+		qemu=${QEMU_SYSTEM:-} cpu=${LGUEST_HOST_CPU:-}
+		if [[ " ${LGUEST_AMD_HOSTS:-} " == *" $v "* ]]; then
+			qemu=qemu-system-x86_64
+			cpu=max,vendor=AuthenticAMD,family=16,model=2
+		fi
+		QEMU_SYSTEM=$qemu "$TOP/scripts/qemu-run.sh" \
+			--kernel "$k/arch/x86/boot/bzImage" ${cpu:+--cpu "$cpu"} \
 			--initrd "$logs/host-$v.cpio.gz" --log "$logs/$v.log" --smp 2 \
-			--mem 1024 --timeout 1500 || rc=$?
+			--mem 1024 --timeout "${LGUEST_HOST_TIMEOUT:-1500}" || rc=$?
 		if [[ $rc -eq 0 ]]; then
 			echo "=== $v: PASS"
 		else

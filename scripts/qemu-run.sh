@@ -5,7 +5,10 @@
 #       [--timeout SECS] [--smp N] [--mem MB] [--cpu MODEL]
 #       [--append "extra cmdline"] [--marker STRING] [--qemu-arg ARG]...
 #
-# Runs qemu-system-i386 -nographic -no-reboot with the serial console on
+# Runs qemu-system-i386 ($QEMU_SYSTEM if set, e.g. qemu-system-x86_64,
+# whose TCG models more of what AMD CPUs do in 32-bit mode, such as the
+# legacy-mode syscall instruction) -nographic -no-reboot with the serial
+# console on
 # stdout (tee'd into LOG) and "console=ttyS0 panic=-1 oops=panic" on the
 # kernel command line, killing it after SECS (default 300). Defaults:
 # --smp 1 --mem 256 --cpu max,vendor=GenuineIntel --marker LGUEST-RESULT:
@@ -68,11 +71,12 @@ done
 [[ -f $initrd ]] || harness_error "initrd $initrd not found" "make it with scripts/mkinitramfs.sh"
 [[ $timeout =~ ^[0-9]+$ && $smp =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ ]] ||
 	harness_error "--timeout, --smp and --mem take whole numbers"
-command -v qemu-system-i386 >/dev/null ||
-	harness_error "qemu-system-i386 not found" "install qemu-system-x86 (scripts/setup.sh as root)"
+qemu=${QEMU_SYSTEM:-qemu-system-i386}
+command -v "$qemu" >/dev/null ||
+	harness_error "$qemu not found" "install qemu-system-x86 (scripts/setup.sh as root)"
 
 cmd=(
-	qemu-system-i386 -machine pc -accel tcg -cpu "$cpu" -m "$mem"
+	"$qemu" -machine pc -accel tcg -cpu "$cpu" -m "$mem"
 	-smp "$smp,sockets=$smp,cores=1,threads=1"
 	-nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd"

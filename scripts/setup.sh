@@ -128,8 +128,51 @@ fetch_gitlab_ci_local() {
 			"check that the npm registry is reachable (npm ping) and rerun"
 }
 
+# The Launcher and its unit tests (test 20) are static i386 programs that
+# run on the build machine. Some x86_64 kernels cannot run them (no IA32
+# emulation, or it is off, or a sandbox without it): there, as root,
+# register QEMU's user-mode emulator for i386 ELF programs with binfmt_misc
+# ('F': the emulator is opened now, so it works in chroots and namespaces
+# too). Nothing is done where i386 programs run natively.
+BINFMT=/proc/sys/fs/binfmt_misc
+BINFMT_NAME=lguest-i386
+I386_MAGIC='\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00'
+I386_MASK='\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
+
+runs_i386() {
+	local t rc=0
+	t=$(mktemp -d)
+	printf 'int main(void) { return 0; }\n' |
+		gcc -m32 -static -x c -o "$t/true" - 2>/dev/null && "$t/true" 2>/dev/null || rc=1
+	rm -rf "$t"
+	return "$rc"
+}
+
+ensure_i386_programs() {
+	runs_i386 && return 0
+	is_root ||
+		die "this machine cannot run i386 programs, which the tests need" \
+			"run scripts/setup.sh as root: it registers qemu-i386-static with binfmt_misc"
+	installed qemu-user-static || {
+		apt_update
+		info "installing: qemu-user-static (this kernel cannot run i386 programs)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			qemu-user-static || die "apt-get install qemu-user-static failed"
+	}
+	[[ -e $BINFMT/register ]] || mount -t binfmt_misc binfmt_misc "$BINFMT" ||
+		die "cannot mount binfmt_misc on $BINFMT" \
+			"this kernel runs no i386 programs and has no binfmt_misc: use a machine with IA32 emulation"
+	[[ -e $BINFMT/$BINFMT_NAME ]] ||
+		printf ':%s:M::%s:%s:/usr/bin/qemu-i386-static:F\n' "$BINFMT_NAME" \
+			"$I386_MAGIC" "$I386_MASK" >"$BINFMT/register"
+	runs_i386 || die "i386 programs still do not run after registering qemu-i386-static" \
+		"see $BINFMT/$BINFMT_NAME"
+	info "i386 programs run through qemu-i386-static (binfmt_misc $BINFMT_NAME)"
+}
+
 mapfile -t missing < <(missing_packages)
 install_packages "${missing[@]}"
+ensure_i386_programs
 fetch_busybox
 fetch_gitlab_ci_local
 info "setup complete"

@@ -3,9 +3,10 @@
 # against the work tree's exported headers, its unit tests pass (kernel
 # loading on the real nopae vmlinux and bzImage, the instruction decoder,
 # port I/O, virtio-mmio and virtqueues on fake guest memory, including
-# hostile rings, virtio-blk on a temporary file, virtio-rng, virtio-net
-# on a socket pair and, in a network namespace of its own, on a real tap,
-# dropping privileges, option parsing), and the program itself exits with
+# hostile rings and drivers, the console's bounded work per kick,
+# virtio-blk on a temporary file, virtio-rng, virtio-net on a socket pair
+# and, in a network namespace of its own, on a real tap, dropping
+# privileges, option parsing), and the program itself exits with
 # the documented status and message on usage and setup errors (bad
 # --block, --tunnet, --username, --chroot values included, and, run as
 # nobody, an RLIMIT_MEMLOCK below the guest's memory).  Then the

@@ -45,7 +45,7 @@
 #                    then makes that entry null        eip HEX ... gs 0xe9
 #   stale-ss         the same with %ss and entry 30    bad segment registers: ...
 #                                                      ss 0xf1 ...
-# and two the host must survive, the guest running on (exit status 0):
+# and these the host must survive, the guest running on (exit status 0):
 #   ignored          new descriptors for the host's GDT entries and the
 #                    guest kernel's CS and DS, task gates for the NMI,
 #                    double fault and hypercall vectors: all ignored; a call
@@ -54,6 +54,16 @@
 #   user-hcall       int $0x1f from guest user mode, with the registers of
 #                    a panic and other hypercalls (tests/guest/hostile-user.c):
 #                    a #GP with error 0xfa, so SIGSEGV, not a hypercall
+#   user-segments    a user program loads %ds, %es, %fs, %gs in turn with
+#                    a TLS segment of base 0x1000, then with a null
+#                    selector, and spins through many exits (before the
+#                    fix, the host reset: the Switcher read its saved
+#                    state through the guest's %ds)
+#   switcher-ds      the guest kernel does the same with a ring 1 segment
+#                    based at the Switcher's slot, with a hypercall and a
+#                    page fault the host handles in each round
+#                    (TCG gives null selectors base 0 and never faults on
+#                    them: the null rounds show nothing under QEMU)
 #
 # usage: tests/45-lguest-hostile.sh [--out DIR VARIANT] [VARIANT...]
 #                                               (default: nopae pae)

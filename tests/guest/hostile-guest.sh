@@ -2,8 +2,10 @@
 # /etc/test-init of the hostile guests of tests/45-lguest-hostile.sh
 # (busybox sh). hostile=CASE on the command line picks what the guest does:
 #   none        nothing: a normal guest
-#   user-hcall  run /hostile-user (tests/guest/hostile-user.c): int $0x1f
-#               from user mode must be a SIGSEGV, not a hypercall
+#   user-hcall  run /hostile-user hcall (tests/guest/hostile-user.c):
+#               int $0x1f from user mode must be a SIGSEGV, not a hypercall
+#   user-segments  run /hostile-user segments: user segment registers with
+#               a base or null through many trips to the host
 #   any other   insmod /hostile.ko case=CASE (tests/guest/hostile/), with
 #               lgdata= the address of lguest_data from /lgdata: the module
 #               does that wrong, and for most cases the host kills the
@@ -31,10 +33,17 @@ none)
 	verdict PASS
 	;;
 user-hcall)
-	if /hostile-user; then
+	if /hostile-user hcall; then
 		verdict PASS
 	else
 		verdict FAIL "int \$0x1f from user mode"
+	fi
+	;;
+user-segments)
+	if /hostile-user segments; then
+		verdict PASS
+	else
+		verdict FAIL "user segment registers"
 	fi
 	;;
 *)

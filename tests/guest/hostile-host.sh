@@ -106,6 +106,15 @@ hostile ignored 0
 hostile user-hcall 0
 grep -q 'hostile-user: PASS' /tmp/user-hcall.log ||
 	fail "guest user-hcall: no 'hostile-user: PASS'"
+# Segment registers with a base (or null) of the guest's choosing while it
+# traps to the host: the Switcher must use its own segments on the way back
+# (before, the host reset).
+hostile user-segments 0
+grep -q 'hostile-user: PASS' /tmp/user-segments.log ||
+	fail "guest user-segments: no 'hostile-user: PASS'"
+hostile switcher-ds 0
+grep -q 'hostile: the guest ran on through the Switcher' /tmp/switcher-ds.log ||
+	fail "guest switcher-ds: the module did not finish its rounds"
 # A segment register, or the stack segment, whose GDT entry the guest then
 # nulls: the Switcher would fault reloading it in ring 0 (the host then
 # took its last exit for a new one and re-entered forever).

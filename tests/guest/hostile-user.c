@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest user mode tries lguest's hypercall trap (int $0x1f), with the
+ * What an unprivileged program in a guest can try against the host; part
+ * of tests/45-lguest-hostile.sh (run by tests/guest/hostile-guest.sh).
+ * Prints "hostile-user: PASS" and exits 0 if all went as it must.
+ *
+ * "hostile-user hcall": lguest's hypercall trap (int $0x1f), with the
  * registers of hypercalls that would end the guest if the host took them
  * as such: a panic, a second LHCALL_LGUEST_INIT, an unknown number.  Only
  * the guest kernel may make hypercalls: from ring 3 each must be a general
  * protection fault with the error code of an IDT gate the program may not
  * use, (0x1f << 3) | 2, which the guest kernel turns into a SIGSEGV.
- * Prints "hostile-user: PASS" and exits 0 if all three are; part of
- * tests/45-lguest-hostile.sh (run by tests/guest/hostile-guest.sh).
+ *
+ * "hostile-user segments": %ds, %es, %fs and %gs in turn hold a TLS data
+ * segment of the program's own (set_thread_area()) with base 0x1000 and a
+ * 4 GB limit, then a null selector, while the program spins through many
+ * timer interrupts, each a trip through the host's Switcher.  A Switcher
+ * that read its saved host state through the guest's %ds would load a
+ * cr3, GDT, IDT and stack from 4 KB further on and reset the host.  The
+ * program must finish.  TCG gives a null selector base 0 and never faults
+ * on it, so under QEMU the null rounds cannot show what they would on
+ * hardware (a #GP in the Switcher); the base rounds can.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -15,6 +27,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <ucontext.h>
+#include <asm/ldt.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define TRAP_ENTRY	0x1f
 #define TRAP_GP		13
@@ -62,7 +77,7 @@ static int try_hcall(const char *what, unsigned long nr, unsigned long a1,
 	return 0;
 }
 
-int main(void)
+static int hcall_tests(void)
 {
 	struct sigaction sa;
 	int fails = 0;
@@ -74,13 +89,86 @@ int main(void)
 		perror("hostile-user: sigaction");
 		return 1;
 	}
-	setvbuf(stdout, NULL, _IONBF, 0);
-
 	/* LHCALL_SHUTDOWN, message at 0, LGUEST_SHUTDOWN_PANIC */
 	fails += try_hcall("shutdown (panic)", 2, 0, 3);
 	/* LHCALL_LGUEST_INIT at 0 */
 	fails += try_hcall("lguest_init", 1, 0, 0);
 	fails += try_hcall("unknown hypercall 99", 99, 0, 0);
+	return fails;
+}
+
+/* Iterations of each spin: some tenths of a second, many timer ticks. */
+#define SPIN		50000000
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
+
+/*
+ * Load sel into the segment register seg, spin, and put back what it had.
+ * Only the stack is touched meanwhile (through %ss).
+ */
+#define SPIN_WITH(seg, sel)						\
+	asm volatile("mov %%" seg ", %%edx\n\t"				\
+		     "mov %0, %%" seg "\n\t"				\
+		     "mov $" XSTR(SPIN) ", %%ecx\n"				\
+		     "1:\tdec %%ecx\n\t"					\
+		     "jnz 1b\n\t"						\
+		     "mov %%edx, %%" seg					\
+		     : : "r" (sel) : "ecx", "edx", "memory")
+
+static int segment_tests(void)
+{
+	static const char *const regs[] = { "ds", "es", "fs", "gs" };
+	struct user_desc d;
+	unsigned int i, sel;
+
+	memset(&d, 0, sizeof(d));
+	d.entry_number = -1;
+	d.base_addr = 0x1000;
+	d.limit = 0xfffff;
+	d.seg_32bit = 1;
+	d.limit_in_pages = 1;
+	d.useable = 1;
+	if (syscall(SYS_set_thread_area, &d)) {
+		perror("hostile-user: set_thread_area");
+		return 1;
+	}
+	sel = d.entry_number << 3 | 3;
+	for (i = 0; i < 4; i++) {
+		printf("hostile-user: %%%s = %#x (base 0x1000), spinning\n",
+		       regs[i], sel);
+		switch (i) {
+		case 0: SPIN_WITH("ds", sel); break;
+		case 1: SPIN_WITH("es", sel); break;
+		case 2: SPIN_WITH("fs", sel); break;
+		case 3: SPIN_WITH("gs", sel); break;
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		printf("hostile-user: %%%s = 0 (null), spinning\n", regs[i]);
+		switch (i) {
+		case 0: SPIN_WITH("ds", 0); break;
+		case 1: SPIN_WITH("es", 0); break;
+		case 2: SPIN_WITH("fs", 0); break;
+		case 3: SPIN_WITH("gs", 0); break;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int fails;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(what, "hcall")) {
+		fails = hcall_tests();
+	} else if (!strcmp(what, "segments")) {
+		fails = segment_tests();
+	} else {
+		fprintf(stderr, "usage: hostile-user hcall|segments\n");
+		return 2;
+	}
 	if (fails)
 		return 1;
 	printf("hostile-user: PASS\n");

@@ -15,8 +15,9 @@
  * A request is a header (type, sector) the device reads, the data, and a
  * status byte the device writes last.  A request the device cannot do
  * (past the end of the disk, a write to a read-only disk, a header too
- * short) gets VIRTIO_BLK_S_IOERR, an unknown type VIRTIO_BLK_S_UNSUPP;
- * one without room for the status is a device error (see virtio.c).
+ * short, data the device cannot read or write as the request needs) gets
+ * VIRTIO_BLK_S_IOERR, an unknown type VIRTIO_BLK_S_UNSUPP; one without
+ * room for the status is a device error (see virtio.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +75,9 @@ static void iov_advance(struct iovec **iov, unsigned int *cnt, size_t n)
 
 /*
  * Move len bytes between the file at sector and the request's buffers
- * from byte off of its parts v; retried until done.  Reading past the end
- * of the file (which shrank under us) is an error, like any other.
+ * from byte off of its parts v; retried until done, or until the Launcher
+ * is to stop.  Reading past the end of the file (which shrank under us)
+ * is an error, like any other.
  */
 static int transfer(struct block *b, bool write, const struct vq_iov *v,
 		    unsigned int n, uint32_t off, uint32_t len, uint64_t sector)
@@ -90,7 +92,7 @@ static int transfer(struct block *b, bool write, const struct vq_iov *v,
 			done = pwritev(b->fd, iov, cnt, pos);
 		else
 			done = preadv(b->fd, iov, cnt, pos);
-		if (done < 0 && errno == EINTR)
+		if (done < 0 && errno == EINTR && !stop_is_pending())
 			continue;
 		if (done <= 0) {
 			vmsg("%s: %s of %u bytes at byte %lld of %s: %s",
@@ -123,14 +125,15 @@ static bool in_range(struct block *b, uint64_t sector, uint32_t len)
 	return true;
 }
 
-/* Do one request: its status; *written is what went into the guest's data. */
-static uint8_t do_request(struct block *b, const struct vq_elem *e,
-			  uint32_t *written)
+/*
+ * Do one request: its status.  A read's data must be device-writable,
+ * a write's device-readable: the other way round, nothing would move.
+ */
+static uint8_t do_request(struct block *b, const struct vq_elem *e)
 {
 	struct virtio_blk_outhdr hdr;
 	uint32_t len;
 
-	*written = 0;
 	if (iov_to_buf(e->out, e->nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		vmsg("%s: request %u has a %u-byte header, not %zu", b->name,
 		     e->head, e->out_len, sizeof(hdr));
@@ -138,15 +141,24 @@ static uint8_t do_request(struct block *b, const struct vq_elem *e,
 	}
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
+		if (e->out_len > sizeof(hdr)) {
+			vmsg("%s: read with %zu bytes of device-readable data",
+			     b->name, e->out_len - sizeof(hdr));
+			return VIRTIO_BLK_S_IOERR;
+		}
 		len = e->in_len - 1;	/* the last byte is the status */
 		if (!in_range(b, hdr.sector, len) ||
 		    transfer(b, false, e->in, e->nin, 0, len, hdr.sector))
 			return VIRTIO_BLK_S_IOERR;
-		*written = len;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_OUT:
 		if (b->read_only) {
 			vmsg("%s: write to a read-only disk", b->name);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		if (e->in_len > 1) {
+			vmsg("%s: write with %u bytes of device-writable data",
+			     b->name, e->in_len - 1);
 			return VIRTIO_BLK_S_IOERR;
 		}
 		len = e->out_len - sizeof(hdr);
@@ -157,7 +169,7 @@ static uint8_t do_request(struct block *b, const struct vq_elem *e,
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
 		while (fdatasync(b->fd) < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !stop_is_pending())
 				continue;
 			vmsg("%s: flush of %s: %s", b->name, b->path,
 			     strerror(errno));
@@ -168,7 +180,7 @@ static uint8_t do_request(struct block *b, const struct vq_elem *e,
 		len = e->in_len - 1;
 		if (len > sizeof(b->id))
 			len = sizeof(b->id);
-		*written = iov_from_buf(e->in, e->nin, 0, b->id, len);
+		iov_from_buf(e->in, e->nin, 0, b->id, len);
 		return VIRTIO_BLK_S_OK;
 	default:
 		vmsg("%s: request type %u is not supported", b->name, hdr.type);
@@ -176,23 +188,29 @@ static uint8_t do_request(struct block *b, const struct vq_elem *e,
 	}
 }
 
+/*
+ * At most a queue's worth of requests per kick.  Each goes back with its
+ * whole writable part as the used length: the status byte, which the
+ * driver reads, is its last byte (what a failed request leaves of the
+ * data before it is of no use to the driver anyway).
+ */
 static void block_notify(struct device *dev, struct virtqueue *vq)
 {
 	struct block *b = to_block(dev);
 	struct vq_elem *e = &b->elem;
-	uint32_t written;
 	uint8_t status;
+	unsigned int n;
 	bool used = false;
 
-	while (vq_pop(vq, e) > 0) {
+	for (n = 0; n < vq->num && vq_pop(vq, e) > 0; n++) {
 		if (!e->in_len) {
 			device_error(dev, "request %u has no room for its status",
 				     e->head);
 			break;
 		}
-		status = do_request(b, e, &written);
+		status = do_request(b, e);
 		iov_from_buf(e->in, e->nin, e->in_len - 1, &status, 1);
-		vq_push(vq, e, written + 1);
+		vq_push(vq, e, e->in_len);
 		used = true;
 	}
 	if (used)

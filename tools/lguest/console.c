@@ -27,6 +27,8 @@
 #include "lguest.h"
 
 #define CONSOLE_QUEUE_SIZE	128
+/* The most of one transmit buffer that goes out (see transmit()) */
+#define TX_MAX			65536u
 #define RX_QUEUE		0
 #define CTRL_C			0x03
 
@@ -49,35 +51,62 @@ static struct console *to_console(struct device *dev)
 	return dev->priv;
 }
 
-/* Write it all to stdout; a reader that went away loses the output. */
-static void write_all(int fd, const uint8_t *p, size_t len)
+/*
+ * Write it all to stdout; a reader that went away loses the output.  So
+ * does one that takes nothing (a full pipe, a terminal stopped with
+ * Ctrl-S) once the Launcher is to stop: the signal that says so, or the
+ * one request_stop() sends, ends the wait with EINTR.  False if output
+ * was lost.
+ */
+static bool write_all(int fd, const uint8_t *p, size_t len)
 {
 	ssize_t n;
 
 	while (len) {
 		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !stop_is_pending())
 			continue;
 		if (n <= 0) {
 			vmsg("console output lost: %s",
 			     n ? strerror(errno) : "short write");
-			return;
+			return false;
 		}
 		p += n;
 		len -= n;
 	}
+	return true;
 }
 
+/*
+ * What the guest prints.  A kick costs us a bounded amount of work, since
+ * the device lock is held all along and the input thread waits for it:
+ * at most a queue's worth of buffers, and at most TX_MAX bytes of each.
+ * A longer buffer (a chain of descriptors may describe 4 GiB, all of it
+ * the same page) is cut short rather than refused: the spec sets no size
+ * limit on transmitq buffers, so it is no driver error to answer with
+ * NEEDS_RESET, and a device-readable buffer goes back with a used length
+ * of 0 whatever we took of it.  Linux's driver never sends that much.
+ * Once output is lost, the rest of the kick's goes too, so that a reader
+ * that takes nothing does not hold us once per buffer.
+ */
 static void transmit(struct device *dev, struct virtqueue *vq)
 {
 	struct console *con = to_console(dev);
 	struct vq_elem *e = &con->tx_elem;
-	unsigned int i;
-	bool used = false;
+	unsigned int i, n;
+	uint32_t left, len;
+	bool used = false, lost = false;
 
-	while (vq_pop(vq, e) > 0) {
-		for (i = 0; i < e->nout; i++)
-			write_all(con->out_fd, e->out[i].base, e->out[i].len);
+	for (n = 0; n < vq->num && vq_pop(vq, e) > 0; n++) {
+		if (e->out_len > TX_MAX)
+			vmsg("console: %u-byte transmit buffer %u: only its first %u bytes go out",
+			     e->out_len, e->head, TX_MAX);
+		left = TX_MAX;
+		for (i = 0; i < e->nout && left && !lost; i++) {
+			len = e->out[i].len < left ? e->out[i].len : left;
+			lost = !write_all(con->out_fd, e->out[i].base, len);
+			left -= len;
+		}
 		vq_push(vq, e, 0);
 		used = true;
 	}

@@ -71,6 +71,7 @@ void set_main_thread(void);
 __printf(2, 3) void request_stop(int status, const char *fmt, ...);
 bool stop_requested(int *status, char *msg, size_t size);
 bool stop_is_pending(void);
+void stop_signalled(void);
 
 /*
  * A device's thread: it waits for one file and for wake-ups from the main

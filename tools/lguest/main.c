@@ -34,6 +34,7 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+	stop_signalled();
 	alarm(1);
 }
 

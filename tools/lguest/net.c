@@ -43,7 +43,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <linux/if_tun.h>
-#include <linux/sockios.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include "lguest.h"
@@ -118,19 +119,71 @@ static int if_up(int sock, const char *ifname)
 	return ioctl(sock, SIOCSIFFLAGS, &ifr);
 }
 
+/*
+ * Make the tap a port of the bridge, as "ip link set TAP master BR" does:
+ * an RTM_NEWLINK for the tap with IFLA_MASTER, over rtnetlink (the old
+ * SIOCBRADDIF ioctl does the same, but user-mode emulators do not pass it
+ * on).  0, or -1 with errno set.
+ */
+static int bridge_add_port(int tap_index, int bridge_index)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr rta;
+		__u32 master;
+	} req = {
+		.nh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_NEWLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+			.nlmsg_seq = 1,
+		},
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = tap_index },
+		.rta = { .rta_len = RTA_LENGTH(sizeof(__u32)),
+			 .rta_type = IFLA_MASTER },
+		.master = bridge_index,
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+	int nl, err;
+
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		return -1;
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != sizeof(req)) {
+		err = errno;
+		goto out;
+	}
+	n = recv(nl, &ack, sizeof(ack), 0);
+	if (n < 0)
+		err = errno;
+	else if (n < (ssize_t)sizeof(ack) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		err = EPROTO;
+	else
+		err = -ack.err.error;
+out:
+	close(nl);
+	errno = err;
+	return err ? -1 : 0;
+}
+
 /* The host's end of the guest's network: an address, or a bridge port. */
 static int tap_configure(int sock, const struct tunnet *tn,
 			 const char *ifname)
 {
 	struct in_addr mask = { .s_addr = htonl(0xffffff00) };
 	char ip[INET_ADDRSTRLEN];
-	struct ifreq ifr;
 
 	if (tn->bridge) {
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tn->bridge);
-		ifr.ifr_ifindex = if_index(sock, ifname);
-		if (ifr.ifr_ifindex < 0 || ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
+		int tap = if_index(sock, ifname), br = if_index(sock, tn->bridge);
+
+		if (tap < 0 || br < 0 || bridge_add_port(tap, br) < 0) {
 			errorf("cannot add tap %s to bridge %s: %s%s", ifname,
 			       tn->bridge, strerror(errno),
 			       errno == EOPNOTSUPP || errno == EINVAL ?
@@ -293,9 +346,11 @@ static void net_transmit(struct device *dev, struct virtqueue *vq)
 {
 	struct net *n = to_net(dev);
 	struct vq_elem *e = &n->tx_elem;
+	unsigned int i;
 	bool used = false;
 
-	while (vq_pop(vq, e) > 0) {
+	/* At most a queue's worth of packets a kick */
+	for (i = 0; i < vq->num && vq_pop(vq, e) > 0; i++) {
 		send_packet(n, e);
 		vq_push(vq, e, 0);
 		used = true;

@@ -34,12 +34,13 @@ static void rng_notify(struct device *dev, struct virtqueue *vq)
 {
 	struct rng *r = dev->priv;
 	struct vq_elem *e = &r->elem;
-	unsigned int cnt;
+	unsigned int cnt, i;
 	uint32_t len;
 	ssize_t n;
 	bool used = false;
 
-	while (vq_pop(vq, e) > 0) {
+	/* At most a queue's worth of buffers, and RNG_CHUNK of each, a kick */
+	for (i = 0; i < vq->num && vq_pop(vq, e) > 0; i++) {
 		if (!e->in_len) {
 			device_error(dev, "buffer %u has no writable part",
 				     e->head);

@@ -135,6 +135,18 @@ void request_stop(int status, const char *fmt, ...)
 	}
 }
 
+/*
+ * A termination signal came (main.c's handler calls this).  The main
+ * thread reports the signal and stops; what retries after EINTR (console
+ * output, disk I/O) must give up on seeing stop_is_pending().  Async-
+ * signal-safe: a lock-free atomic store.  It leaves no message, so the
+ * main thread looks at its signal before stop_requested().
+ */
+void stop_signalled(void)
+{
+	__atomic_store_n(&stop_pending, 1, __ATOMIC_SEQ_CST);
+}
+
 /* Async-signal-safe: a lock-free atomic load. */
 bool stop_is_pending(void)
 {

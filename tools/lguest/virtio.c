@@ -209,9 +209,11 @@ void devices_reset(void)
 	}
 }
 
+/* Accepted by the driver, and offered: write_status() checks both. */
 bool virtio_has_feature(const struct device *dev, unsigned int bit)
 {
-	return bit < 64 && (dev->driver_features & (1ull << bit));
+	return bit < 64 &&
+	       (dev->driver_features & dev->features & (1ull << bit));
 }
 
 static struct virtqueue *selected_vq(struct device *dev)
@@ -228,8 +230,10 @@ static void enable_vq(struct device *dev, struct virtqueue *vq)
 {
 	unsigned int n = vq->num;
 
-	if (!n || n > vq->num_max) {
-		device_error(dev, "queue %s: size %u, the limit is %u",
+	/* A split ring's size is a power of two (virtio 1.x, 2.7). */
+	if (!n || n > vq->num_max || (n & (n - 1))) {
+		device_error(dev,
+			     "queue %s: size %u, not a power of two up to %u",
 			     vq->name, n, vq->num_max);
 		return;
 	}
@@ -268,6 +272,11 @@ static void start_device(struct device *dev)
 			dev->vqs[i].notify(dev, &dev->vqs[i]);
 }
 
+/*
+ * The driver's side of device initialization (virtio 1.x, 3.1.1): it adds
+ * status bits, one step at a time, and only a reset (a write of 0) takes
+ * them away.
+ */
 static void write_status(struct device *dev, uint32_t val)
 {
 	uint32_t was = dev->status;
@@ -277,8 +286,19 @@ static void write_status(struct device *dev, uint32_t val)
 		return;
 	}
 	/* NEEDS_RESET is ours to set; only a reset clears it. */
-	val = (val & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
-	      (was & VIRTIO_CONFIG_S_NEEDS_RESET);
+	val &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	/*
+	 * The driver must not clear a status bit (2.1.1).  One that does
+	 * believes the device is in a state it is not in, so this is a
+	 * driver error rather than a write to ignore: the status stays as it
+	 * was, and the device stops until the driver resets it.
+	 */
+	if (was & ~val & ~VIRTIO_CONFIG_S_NEEDS_RESET) {
+		device_error(dev, "status 0x%x over 0x%x clears bits without a reset",
+			     val, was);
+		return;
+	}
+	val |= was & VIRTIO_CONFIG_S_NEEDS_RESET;
 	if ((val & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(was & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		uint64_t extra = dev->driver_features & ~dev->features;
@@ -292,12 +312,26 @@ static void write_status(struct device *dev, uint32_t val)
 		}
 	}
 	dev->status = val;
-	if ((val & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(was & VIRTIO_CONFIG_S_DRIVER_OK) && virtio_running(dev)) {
-		if (dev->driver_ok)
-			dev->driver_ok(dev);
-		start_device(dev);
+	if (!(val & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (was & VIRTIO_CONFIG_S_DRIVER_OK))
+		return;
+	/*
+	 * device_error() interrupts the guest only once DRIVER_OK is set,
+	 * when its driver can take a configuration change: an error from
+	 * before that is told now.
+	 */
+	if (val & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		raise_irq(dev, VIRTIO_MMIO_INT_CONFIG);
+		return;
 	}
+	/* Features the driver did not settle on (or that we refused) */
+	if (!(val & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		device_error(dev, "DRIVER_OK without FEATURES_OK");
+		return;
+	}
+	if (dev->driver_ok)
+		dev->driver_ok(dev);
+	start_device(dev);
 }
 
 static uint32_t config_read(struct device *dev, uint32_t off,
@@ -402,6 +436,26 @@ static void write_queue_ready(struct device *dev, struct virtqueue *vq,
 		vq->ready = false;
 }
 
+/*
+ * The features the driver accepts, 32 bits at a time.  Once we agreed to
+ * them (FEATURES_OK) they stay as they are until a reset: a change then
+ * would miss the check that write_status() made.
+ */
+static void write_driver_features(struct device *dev, uint32_t val)
+{
+	if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK) {
+		vmsg("%s: features 0x%x written after FEATURES_OK: ignored",
+		     dev->name, val);
+		return;
+	}
+	if (dev->driver_features_sel == 0)
+		dev->driver_features = (dev->driver_features &
+					~0xffffffffull) | val;
+	else if (dev->driver_features_sel == 1)
+		dev->driver_features = (uint32_t)dev->driver_features |
+				       ((uint64_t)val << 32);
+}
+
 static void write_notify(struct device *dev, uint32_t val)
 {
 	struct virtqueue *vq;
@@ -436,12 +490,7 @@ void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
 		dev->features_sel = val;
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
-		if (dev->driver_features_sel == 0)
-			dev->driver_features = (dev->driver_features &
-						~0xffffffffull) | val;
-		else if (dev->driver_features_sel == 1)
-			dev->driver_features = (uint32_t)dev->driver_features |
-					       ((uint64_t)val << 32);
+		write_driver_features(dev, val);
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		dev->driver_features_sel = val;
@@ -487,6 +536,20 @@ void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
 		     val, off);
 		break;
 	}
+}
+
+/*
+ * A descriptor from the guest's table into d, each field read exactly
+ * once: the guest may rewrite it as we read, and from here on only our
+ * copy is checked and used.  (With a memcpy() the compiler would be free
+ * to read the table again later instead of the copy.)
+ */
+static void read_desc(const struct vring_desc *gd, struct vring_desc *d)
+{
+	d->addr = __atomic_load_n(&gd->addr, __ATOMIC_RELAXED);
+	d->len = __atomic_load_n(&gd->len, __ATOMIC_RELAXED);
+	d->flags = __atomic_load_n(&gd->flags, __ATOMIC_RELAXED);
+	d->next = __atomic_load_n(&gd->next, __ATOMIC_RELAXED);
 }
 
 /*
@@ -537,7 +600,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 				     vq->name, head);
 			return -1;
 		}
-		memcpy(&d, &vq->desc[i], sizeof(d));
+		read_desc(&vq->desc[i], &d);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			device_error(dev, "queue %s: indirect descriptor, not offered",
 				     vq->name);
@@ -588,8 +651,19 @@ too_long:
 /* Hand a buffer back to the guest, with the number of bytes we wrote. */
 void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written)
 {
-	struct vring_used_elem *u = &vq->used->ring[vq->used_idx % vq->num];
+	struct vring_used_elem *u;
 
+	/*
+	 * The queue may be gone since vq_pop() (a reset, or QueueReady 0)
+	 * should a device let go of its lock in between: then there is no
+	 * ring to put the buffer in.
+	 */
+	if (!vq->ready || !vq->num || !vq->used) {
+		vmsg("%s: queue %s is not set up: buffer %u not returned",
+		     vq->dev->name, vq->name, e->head);
+		return;
+	}
+	u = &vq->used->ring[vq->used_idx % vq->num];
 	u->id = e->head;
 	u->len = written;
 	vq->used_idx++;

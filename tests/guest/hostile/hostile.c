@@ -26,6 +26,7 @@
 #include <linux/string.h>
 #include <linux/stringify.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/lguest.h>
 #include <asm/desc.h>
 #include <asm/lguest.h>
@@ -424,6 +425,69 @@ static int stale_ss(void)
 	return 0;
 }
 
+/*
+ * Trips through the Switcher with a data segment register that is the
+ * guest's own but not flat: GDT entry SPARE_A, a 4 GB ring 1 data segment
+ * whose base is the start of the Switcher's slot (-reserve_mem), loaded in
+ * turn into %ds, %es, %fs and %gs.  With it, each makes a hypercall, takes
+ * a page fault the host handles (the first touch of a vmalloc() page,
+ * read through %ss) and spins long enough for timer interrupts.  A
+ * Switcher that used the guest's %ds on its way back to the host would
+ * read its saved host cr3, GDT, IDT and stack reserve_mem bytes below
+ * where they are: in memory this guest kernel could map and fill at will.
+ * The guest must run on.  Nothing here may touch memory through %ds or
+ * %es but the CPU's own trap frames, so each round is one asm block.
+ */
+#define SWITCHER_DS_SPIN	20000000
+
+#define SWITCHER_DS_ROUND(seg)						\
+	asm volatile("mov %%" seg ", %%edi\n\t"				\
+		     "mov %[sel], %%" seg "\n\t"				\
+		     "int $" __stringify(LGUEST_TRAP_ENTRY) "\n\t"	\
+		     "mov %%ss:(%[page]), %%eax\n\t"			\
+		     "mov $" __stringify(SWITCHER_DS_SPIN) ", %%ecx\n"	\
+		     "1:\tdec %%ecx\n\t"					\
+		     "jnz 1b\n\t"						\
+		     "mov %%edi, %%" seg					\
+		     : "+a" (eax)						\
+		     : [sel] "r" (sel), [page] "r" (page + offset)		\
+		     : "ecx", "edi", "memory")
+
+static int switcher_ds(void)
+{
+	struct lguest_data *data = guest_data();
+	u32 sel = GDT_ENTRY_SPARE_A * 8 | GUEST_PL;
+	unsigned long base, eax, offset = 0;
+	u8 *page;
+
+	if (!data)
+		return -EINVAL;
+	/* Four pages, one fresh one for each round. */
+	page = vmalloc(4 * PAGE_SIZE);
+	if (!page)
+		return -ENOMEM;
+	base = -(unsigned long)data->reserve_mem;
+	pr_info("segment base %#lx in %%ds, %%es, %%fs, %%gs in turn\n", base);
+	hcall(LHCALL_LOAD_GDT_ENTRY, GDT_ENTRY_SPARE_A,
+	      (base & 0xffff) << 16 | 0xffff,
+	      (base & 0xff000000) | 0x00cfb300 | (base >> 16 & 0xff), 0);
+	eax = LHCALL_FLUSH_ASYNC;
+	SWITCHER_DS_ROUND("ds");
+	offset += PAGE_SIZE;
+	eax = LHCALL_FLUSH_ASYNC;
+	SWITCHER_DS_ROUND("es");
+	offset += PAGE_SIZE;
+	eax = LHCALL_FLUSH_ASYNC;
+	SWITCHER_DS_ROUND("fs");
+	offset += PAGE_SIZE;
+	eax = LHCALL_FLUSH_ASYNC;
+	SWITCHER_DS_ROUND("gs");
+	hcall(LHCALL_LOAD_GDT_ENTRY, GDT_ENTRY_SPARE_A, 0, 0, 0);
+	vfree(page);
+	pr_info("the guest ran on through the Switcher with each\n");
+	return 0;
+}
+
 /* The access rights of a selector (lar), if the CPU lets us see them. */
 static bool access_rights(u32 sel, u32 *ar)
 {
@@ -538,6 +602,7 @@ static const struct hostile_case cases[] = {
 	{ "stale-gs", stale_gs, true },
 	{ "stale-ss", stale_ss, true },
 	{ "ignored", host_refuses, false },
+	{ "switcher-ds", switcher_ds, false },
 };
 
 static int __init hostile_init(void)

@@ -21,9 +21,11 @@
 #include <string.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1346,6 +1348,11 @@ static void test_virtio_hostile(void)
 	w32(VIRTIO_MMIO_QUEUE_DESC_LOW, desc_gpa(1));
 	w32(VIRTIO_MMIO_QUEUE_READY, 1);
 	CHECK(needs_reset(), "queue size above QueueNumMax refused");
+	w32(VIRTIO_MMIO_STATUS, 0);
+	w32(VIRTIO_MMIO_STATUS, 3);
+	setup_queue(1, 6);
+	CHECK(needs_reset() && !r32(VIRTIO_MMIO_QUEUE_READY),
+	      "queue size not a power of two refused");
 
 	/* Nonsense registers and queue numbers are ignored. */
 	w32(VIRTIO_MMIO_STATUS, 0);
@@ -1364,6 +1371,70 @@ static void test_virtio_hostile(void)
 	kick(1);
 	CHECK(drain(out, sizeof(out)) == 3 && !needs_reset(),
 	      "the device works after a reset");
+}
+
+/*
+ * A driver that breaks the rules of device initialization (virtio 1.x,
+ * 3.1.1): the device does not start, it needs a reset, and the guest
+ * hears of it with a configuration change interrupt.
+ */
+static void test_virtio_driver_errors(void)
+{
+	const uint32_t ack_driver = VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				    VIRTIO_CONFIG_S_DRIVER;
+	char out[64];
+
+	group = "driver errors";
+	w32(VIRTIO_MMIO_STATUS, 0);
+	w32(VIRTIO_MMIO_STATUS, ack_driver);
+	setup_queue(1, QSIZE);
+	memcpy(ram + BUF_BASE, "no\n", 3);
+	set_desc(1, 0, BUF_BASE, 3, 0, 0);
+	make_avail(1, 0);
+	fake_vcpu_reset();
+	w32(VIRTIO_MMIO_STATUS, ack_driver | VIRTIO_CONFIG_S_DRIVER_OK);
+	CHECK(needs_reset() && fake_nirqs == 1 &&
+	      r32(VIRTIO_MMIO_INTERRUPT_STATUS) == 2,
+	      "DRIVER_OK without FEATURES_OK: device error, config-change interrupt");
+	CHECK(drain(out, sizeof(out)) == 0 && used(1)->idx == 0,
+	      "DRIVER_OK without FEATURES_OK: the device does not start");
+
+	/* Features are fixed from FEATURES_OK on; bit 1 is MULTIPORT. */
+	driver_init(true);
+	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	w32(VIRTIO_MMIO_DRIVER_FEATURES, 1 << 1);
+	CHECK(con->driver_features == 1ull << VIRTIO_F_VERSION_1 &&
+	      !virtio_has_feature(con, 1),
+	      "features written after FEATURES_OK are ignored");
+	con->driver_features |= 1 << 1;
+	CHECK(!virtio_has_feature(con, 1) &&
+	      virtio_has_feature(con, VIRTIO_F_VERSION_1),
+	      "a feature the device did not offer is never on");
+
+	/* 0xf, then 0xb: DRIVER_OK cleared without a reset */
+	driver_init(true);
+	w32(VIRTIO_MMIO_STATUS, ack_driver | VIRTIO_CONFIG_S_FEATURES_OK);
+	CHECK(r32(VIRTIO_MMIO_STATUS) == (0xf | VIRTIO_CONFIG_S_NEEDS_RESET) &&
+	      fake_nirqs == 1,
+	      "status bit cleared without a reset: device error, status kept");
+	set_desc(1, 0, BUF_BASE, 3, 0, 0);
+	make_avail(1, 0);
+	kick(1);
+	CHECK(drain(out, sizeof(out)) == 0 && used(1)->idx == 0,
+	      "status bit cleared without a reset: the device stops");
+
+	/* An error before DRIVER_OK is told at DRIVER_OK. */
+	driver_init(false);
+	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
+	w32(VIRTIO_MMIO_QUEUE_READY, 0);
+	w32(VIRTIO_MMIO_QUEUE_NUM, 6);
+	w32(VIRTIO_MMIO_QUEUE_READY, 1);
+	CHECK(needs_reset() && fake_nirqs == 0,
+	      "device error before DRIVER_OK: no interrupt yet");
+	w32(VIRTIO_MMIO_STATUS, 0xf);
+	CHECK(fake_nirqs == 1 && r32(VIRTIO_MMIO_INTERRUPT_STATUS) == 2,
+	      "device error before DRIVER_OK: config-change interrupt at DRIVER_OK");
+	w32(VIRTIO_MMIO_STATUS, 0);
 }
 
 /* The same device, reached through decoded guest instructions */
@@ -1525,6 +1596,213 @@ static void test_iov(void)
 }
 
 /* ---------------------------------------------------------------- */
+/* Bounds on what one kick of the console costs                      */
+
+/* console.c's TX_MAX: the most of one transmit buffer that goes out */
+#define CON_TX_MAX	65536u
+
+static const char *tx_file;
+static int tx_pipe[2];
+static uint32_t tx_chunk;
+static size_t tx_got;
+
+/* A console of its own on fd, in a child of in_child(): dut is it. */
+static bool tx_console(int fd)
+{
+	struct device *dev = console_create(-1, fd);
+
+	CHECK(dev && !device_register(dev), "a console on fd %d", fd);
+	if (!dev)
+		return false;
+	dut = dev;
+	driver_init(true);
+	return true;
+}
+
+/* One buffer of eight 16 MiB parts, all from the start of RAM: 128 MiB */
+static void tx_huge_child(void)
+{
+	struct stat st;
+	unsigned int i;
+	int fd = open(tx_file, O_WRONLY | O_TRUNC);
+
+	if (fd < 0) {
+		CHECK(false, "open %s: %s", tx_file, strerror(errno));
+		return;
+	}
+	if (!tx_console(fd))
+		return;
+	for (i = 0; i < QSIZE; i++)
+		set_desc(1, i, 0, 16 * MiB, VRING_DESC_F_NEXT, i + 1);
+	desc(1)[QSIZE - 1].flags = 0;
+	make_avail(1, 0);
+	kick(1);
+	if (fstat(fd, &st) < 0)
+		st.st_size = -1;
+	CHECK(st.st_size == CON_TX_MAX,
+	      "a 128 MiB transmit buffer: %lld bytes out, at most %u",
+	      (long long)st.st_size, CON_TX_MAX);
+	CHECK(used(1)->idx == 1 && last_used(1)->len == 0 && !needs_reset(),
+	      "the cut buffer is returned, without a device error");
+	close(fd);
+}
+
+/*
+ * The guest's side of the test below, while the kick is being handled,
+ * as a guest on another CPU could do it: before it takes each buffer's
+ * output past the first, it makes one more buffer available.  The pipe
+ * holds one buffer's output, so the device cannot run out of buffers as
+ * long as this goes on: only the bound on buffers per kick stops it.
+ */
+static void *tx_refill(void *arg)
+{
+	unsigned int posted = 0;
+	char buf[4096];
+	ssize_t n;
+
+	(void)arg;
+	for (;;) {
+		while (posted < 2 * QSIZE && posted < tx_got / tx_chunk) {
+			make_avail(1, 0);
+			posted++;
+		}
+		n = read(tx_pipe[0], buf, sizeof(buf));
+		if (n <= 0)
+			return NULL;
+		/* The test's own newline after the kick: the end */
+		if (buf[n - 1] == '\n') {
+			tx_got += n - 1;
+			return NULL;
+		}
+		tx_got += n;
+	}
+}
+
+static void tx_many_child(void)
+{
+	pthread_t t;
+	unsigned int i;
+	int size;
+
+	if (pipe(tx_pipe) < 0) {
+		CHECK(false, "pipe: %s", strerror(errno));
+		return;
+	}
+	/* A page if we may; either way a buffer fills the pipe. */
+	fcntl(tx_pipe[1], F_SETPIPE_SZ, 4096);
+	size = fcntl(tx_pipe[1], F_GETPIPE_SZ);
+	if (size <= 0 || (uint32_t)size > CON_TX_MAX) {
+		CHECK(false, "pipe size %d", size);
+		return;
+	}
+	tx_chunk = size;
+	if (!tx_console(tx_pipe[1]))
+		return;
+	memset(gmem(BUF_BASE), 'x', tx_chunk);
+	set_desc(1, 0, BUF_BASE, tx_chunk, 0, 0);
+	for (i = 0; i < QSIZE; i++)
+		make_avail(1, 0);
+	if (pthread_create(&t, NULL, tx_refill, NULL)) {
+		CHECK(false, "pthread_create");
+		return;
+	}
+	kick(1);
+	if (write(tx_pipe[1], "\n", 1) != 1)
+		CHECK(false, "write: %s", strerror(errno));
+	pthread_join(t, NULL);
+	CHECK(used(1)->idx == QSIZE && tx_got == QSIZE * tx_chunk,
+	      "buffers added during a kick: %u handled (%zu bytes), at most the queue size %u",
+	      used(1)->idx, tx_got, QSIZE);
+	CHECK(!needs_reset(), "... and no device error");
+}
+
+static volatile sig_atomic_t tx_alarms;
+
+/* Still stuck after a second: the test failed, and its process ends. */
+static void tx_alarm(int sig)
+{
+	static const char msg[] = "unit: transmit is stuck in write()\n";
+
+	(void)sig;
+	if (++tx_alarms > 10) {
+		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+			_exit(2);
+		_exit(1);
+	}
+}
+
+/* stdout that takes nothing, and a stop pending (request_stop()) */
+static void tx_stop_child(void)
+{
+	struct itimerval it = { { 0, 100000 }, { 0, 100000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction sa;
+	char buf[4096];
+	int p[2];
+
+	if (pipe(p) < 0 || fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
+		CHECK(false, "pipe: %s", strerror(errno));
+		return;
+	}
+	memset(buf, 'y', sizeof(buf));
+	while (write(p[1], buf, sizeof(buf)) > 0)
+		;
+	fcntl(p[1], F_SETFL, 0);
+	if (!tx_console(p[1]))
+		return;
+	memcpy(gmem(BUF_BASE), "lost\n", 5);
+	set_desc(1, 0, BUF_BASE, 5, 0, 0);
+	make_avail(1, 0);
+	make_avail(1, 0);
+	request_stop(EXIT_GUEST, "the unit tests stop");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tx_alarm;	/* no SA_RESTART: write() fails */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	kick(1);
+	setitimer(ITIMER_REAL, &off, NULL);
+	CHECK(used(1)->idx == 2 && !needs_reset(),
+	      "a stop pending: stuck output is dropped at an EINTR (%d signals)",
+	      tx_alarms);
+}
+
+/*
+ * One kick, one bounded piece of work: the main thread holds the console
+ * lock all along, and a stop must get through.
+ */
+static void test_console_bounds(void)
+{
+	group = "console bounds";
+	tx_file = write_tmp("console-out", "", 0);
+	in_child("huge transmit buffer", tx_huge_child);
+	in_child("buffers added during a kick", tx_many_child);
+	in_child("stop with stdout stuck", tx_stop_child);
+	dut = con;
+}
+
+/* vq_push() on a queue that is gone: nothing, and no crash */
+static void push_gone_child(void)
+{
+	static struct vq_elem e;
+
+	driver_init(true);
+	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
+	w32(VIRTIO_MMIO_QUEUE_READY, 0);
+	vq_push(&con->vqs[1], &e, 0);
+	CHECK_EQ(used(1)->idx, 0, "vq_push() to a queue no longer ready");
+	w32(VIRTIO_MMIO_STATUS, 0);
+	vq_push(&con->vqs[1], &e, 0);
+	CHECK_EQ(used(1)->idx, 0, "vq_push() to a reset queue");
+}
+
+static void test_vq_push_gone(void)
+{
+	group = "virtqueues";
+	in_child("vq_push() to a queue that is gone", push_gone_child);
+}
+
+/* ---------------------------------------------------------------- */
 /* virtio-blk                                                        */
 
 #define DISK_SECTORS	64
@@ -1673,13 +1951,17 @@ static void test_block_requests(const char *path)
 	CHECK(!memcmp(gmem(BLK_DATA), "unit-disk.img\0\0\0\0\0\0\0", 20) &&
 	      *gmem(BLK_DATA + 20) == 0xee && last_used(0)->len == 21,
 	      "GET_ID: the file name, NUL-padded to 20 bytes");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_GET_ID, 0, 32, true), VIRTIO_BLK_S_OK,
+		 "GET_ID into 32 bytes");
+	CHECK_EQ(last_used(0)->len, 33,
+		 "GET_ID into 32 bytes: used length up to the status");
 
 	/* Requests the device cannot do */
 	memset(gmem(BLK_DATA), 0xee, 2048);
 	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 1024, true),
 		 VIRTIO_BLK_S_IOERR, "read past the end: IOERR");
-	CHECK(*gmem(BLK_DATA) == 0xee && last_used(0)->len == 1,
-	      "read past the end: no data");
+	CHECK(*gmem(BLK_DATA) == 0xee && last_used(0)->len == 1025,
+	      "read past the end: no data, used length up to the status");
 	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, DISK_SECTORS, 512, true),
 		 VIRTIO_BLK_S_IOERR, "read at the capacity: IOERR");
 	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 1ull << 63, 512, true),
@@ -1694,6 +1976,15 @@ static void test_block_requests(const char *path)
 		 "write past the end: the file did not grow");
 	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, 0, 0, false), VIRTIO_BLK_S_OK,
 		 "empty write: OK");
+	/* Data the device cannot write for a read, or read for a write */
+	memset(gmem(BLK_DATA), 0xee, 512);
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_IN, 3, 512, false), VIRTIO_BLK_S_IOERR,
+		 "read into device-readable data: IOERR");
+	CHECK_EQ(*gmem(BLK_DATA), 0xee, "... and the data is untouched");
+	CHECK_EQ(blk_do(VIRTIO_BLK_T_OUT, 20, 512, true), VIRTIO_BLK_S_IOERR,
+		 "write from device-writable data: IOERR");
+	CHECK(disk_untouched(fd, 20 * 512, 512) && last_used(0)->len == 513,
+	      "... and the disk is untouched");
 	CHECK_EQ(blk_do(11, 0, 0, false), VIRTIO_BLK_S_UNSUPP,
 		 "discard: UNSUPP");
 	CHECK_EQ(blk_do(0x80000000u, 0, 0, false), VIRTIO_BLK_S_UNSUPP,
@@ -2532,8 +2823,11 @@ int main(int argc, char **argv)
 	test_virtio_transmit();
 	test_virtio_receive();
 	test_virtio_hostile();
+	test_virtio_driver_errors();
 	test_mmio_insns();
 	test_iov();
+	test_vq_push_gone();
+	test_console_bounds();
 	test_block();
 	test_rng();
 	test_net();

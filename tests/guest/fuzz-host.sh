@@ -1,0 +1,35 @@
+#!/bin/sh
+# /etc/test-init of the lguest host in tests/47-lguest-fuzz.sh (busybox
+# sh): /lgfuzz (tests/guest/lgfuzz.c) with the seed and the number of
+# operations in /fuzz.conf, then a normal guest (the host still runs
+# guests), then, with lg.ko, rmmod: nothing may hold the module.  The
+# fuzzer itself checks that every pinned page and every page of
+# SecPageTables came back; qemu-run.sh fails the run on any WARNING, BUG,
+# Oops or panic of the host, and on a reset or a hang (its timeout).
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+seed=1 ops=100000
+# shellcheck disable=SC1091 # made by tests/47-lguest-fuzz.sh
+. /fuzz.conf
+
+echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
+load_lg
+[ -c /dev/lguest ] || result FAIL "no /dev/lguest"
+ulimit -l unlimited
+
+start=$(cut -d' ' -f1 /proc/uptime)
+/lgfuzz --seed "$seed" --ops "$ops" || fail "lgfuzz --seed $seed --ops $ops"
+end=$(cut -d' ' -f1 /proc/uptime)
+echo "host: lgfuzz took $start -> $end s of uptime"
+
+echo "host: a normal guest after the fuzzer"
+/lguest --initrd=/guest.cpio.gz 64 /guest-bzImage hostile=none </dev/null >/tmp/none.log 2>&1
+rc=$?
+tr -d '\r' </tmp/none.log
+[ "$rc" = 0 ] || fail "the normal guest: Launcher exit status $rc"
+grep -q 'LGUEST-GUEST: PASS' /tmp/none.log || fail "the normal guest: no PASS"
+if [ -f /lg.ko ]; then
+	rmmod lg || fail "rmmod lg: the module is still in use"
+fi
+checks_done
