@@ -1332,9 +1332,15 @@ end:
 }
 
 /* The state of a task of ours: 'R', 'S'... from /proc. */
-static char task_state(pid_t tid)
+/*
+ * A thread's state letter (R, S, ...) and, if ticks is not NULL, the CPU
+ * time it used (utime + stime, in clock ticks), from its stat file: '?'
+ * if it cannot be read.
+ */
+static char task_stat(pid_t tid, long *ticks)
 {
-	char path[64], buf[256], *p;
+	char path[64], buf[512], state, *p;
+	unsigned long utime, stime;
 	ssize_t n;
 	int fd;
 
@@ -1347,24 +1353,36 @@ static char task_state(pid_t tid)
 	if (n <= 0)
 		return '?';
 	buf[n] = '\0';
+	/* The state is the first field after ")", utime and stime the 12th and 13th. */
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &state, &utime, &stime) != 3)
+		return '?';
+	if (ticks)
+		*ticks = utime + stime;
+	return state;
 }
 
-static void *waking_thread(void *arg)
+/* Wait for the main thread to sleep in read(), then raise IRQ 7. */
+static void wake_halted(const char *what)
 {
 	unsigned int ms;
 
-	(void)arg;
 	for (ms = 0; ms < LOOP_MS_MAX; ms += 10) {
-		if (task_state(main_tid) == 'S')
+		if (task_stat(main_tid, NULL) == 'S')
 			break;
 		sleep_ms(10);
 	}
 	check(ms < LOOP_MS_MAX, "the main thread never slept in read()",
-	      "halt: the guest sleeps");
+	      "%s: the guest sleeps", what);
 	expect(req1(thread_guest.fd, LHREQ_IRQ, 7), 8,
-	       "halt: LHREQ_IRQ 7 from another thread");
+	       "%s: LHREQ_IRQ 7 from another thread", what);
+}
+
+static void *waking_thread(void *arg)
+{
+	(void)arg;
+	wake_halted("halt");
 	return NULL;
 }
 
@@ -1892,48 +1910,15 @@ static void test_pins(void)
  * last guest left in the Switcher's pages).
  */
 
-static long task_cpu_ticks(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	unsigned long utime, stime;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* Fields 14 and 15, utime and stime, are the 12th and 13th after ")". */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &utime, &stime) != 2)
-		return -1;
-	return utime + stime;
-}
-
 static void *halted_irq_thread(void *arg)
 {
-	long before, after;
-	unsigned int ms;
+	long before = -1, after = -1;
 
 	(void)arg;
-	for (ms = 0; ms < LOOP_MS_MAX; ms += 10) {
-		if (task_state(main_tid) == 'S')
-			break;
-		sleep_ms(10);
-	}
-	check(ms < LOOP_MS_MAX, "the main thread never slept in read()",
-	      "halt, interrupts off: the guest sleeps");
-	expect(req1(thread_guest.fd, LHREQ_IRQ, 7), 8,
-	       "halt, interrupts off: LHREQ_IRQ 7 from another thread");
-	before = task_cpu_ticks(main_tid);
+	wake_halted("halt, interrupts off");
+	task_stat(main_tid, &before);
 	sleep_ms(1000);
-	after = task_cpu_ticks(main_tid);
+	task_stat(main_tid, &after);
 	/* Spinning is 100 ticks a second; waking up for the IRQ, none. */
 	check(before >= 0 && after >= 0 && after - before <= 10,
 	      "the vCPU thread used CPU time while halted",

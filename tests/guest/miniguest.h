@@ -154,14 +154,20 @@ static inline uint32_t hypercall(struct guest *g, uint32_t call, uint32_t a1,
 	return at;
 }
 
-/* out %al,$port: the guest needs the Launcher (LGUEST_PENDING_PIO). */
-static inline uint32_t out(struct guest *g, uint8_t port)
+/* A two-byte instruction. */
+static inline uint32_t insn2(struct guest *g, uint8_t b0, uint8_t b1)
 {
 	uint32_t at = g->at;
 
-	put8(g, 0xe6);
-	put8(g, port);
+	put8(g, b0);
+	put8(g, b1);
 	return at;
+}
+
+/* out %al,$port: the guest needs the Launcher (LGUEST_PENDING_PIO). */
+static inline uint32_t out(struct guest *g, uint8_t port)
+{
+	return insn2(g, 0xe6, port);
 }
 
 /* mov addr,%eax */
@@ -177,11 +183,7 @@ static inline uint32_t load(struct guest *g, uint32_t addr)
 /* jmp . */
 static inline uint32_t spin(struct guest *g)
 {
-	uint32_t at = g->at;
-
-	put8(g, 0xeb);
-	put8(g, 0xfe);
-	return at;
+	return insn2(g, 0xeb, 0xfe);
 }
 
 static inline uint32_t jump(struct guest *g, uint32_t to)
@@ -195,11 +197,7 @@ static inline uint32_t jump(struct guest *g, uint32_t to)
 
 static inline uint32_t ud2(struct guest *g)
 {
-	uint32_t at = g->at;
-
-	put8(g, 0x0f);
-	put8(g, 0x0b);
-	return at;
+	return insn2(g, 0x0f, 0x0b);
 }
 
 /*

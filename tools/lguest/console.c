@@ -99,8 +99,8 @@ static void transmit(struct device *dev, struct virtqueue *vq)
 
 	for (n = 0; n < vq->num && vq_pop(vq, e) > 0; n++) {
 		if (e->out_len > TX_MAX)
-			vmsg("console: %u-byte transmit buffer %u: only its first %u bytes go out",
-			     e->out_len, e->head, TX_MAX);
+			vmsg("console: buffer %u holds %u bytes: only its first %u go out",
+			     e->head, e->out_len, TX_MAX);
 		left = TX_MAX;
 		for (i = 0; i < e->nout && left && !lost; i++) {
 			len = e->out[i].len < left ? e->out[i].len : left;

@@ -1716,7 +1716,8 @@ static void tx_many_child(void)
 	CHECK(!needs_reset(), "... and no device error");
 }
 
-static volatile sig_atomic_t tx_alarms;
+/* Counted by the handler, read after: an atomic, not a plain int. */
+static int tx_alarms;
 
 /* Still stuck after a second: the test failed, and its process ends. */
 static void tx_alarm(int sig)
@@ -1724,7 +1725,7 @@ static void tx_alarm(int sig)
 	static const char msg[] = "unit: transmit is stuck in write()\n";
 
 	(void)sig;
-	if (++tx_alarms > 10) {
+	if (__atomic_add_fetch(&tx_alarms, 1, __ATOMIC_RELAXED) > 10) {
 		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
 			_exit(2);
 		_exit(1);
@@ -1764,7 +1765,7 @@ static void tx_stop_child(void)
 	setitimer(ITIMER_REAL, &off, NULL);
 	CHECK(used(1)->idx == 2 && !needs_reset(),
 	      "a stop pending: stuck output is dropped at an EINTR (%d signals)",
-	      tx_alarms);
+	      __atomic_load_n(&tx_alarms, __ATOMIC_RELAXED));
 }
 
 /*
