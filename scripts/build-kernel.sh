@@ -4,6 +4,7 @@
 #   scripts/build-kernel.sh [OPTIONS] VARIANT [MAKE ARGS...]
 #
 # VARIANT          nopae | pae            the patched tree build/linux
+#                  debug                  pae with configs/debug.config
 #                  base-nopae | base-pae  the unpatched tree build/linux-base
 # --tree DIR       build another tree (e.g. a bisect worktree) as VARIANT
 # --out DIR        output directory (default build/out-VARIANT)
@@ -54,11 +55,12 @@ tree=$(cd "$tree" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
 
-fragments=("$CONFIGS/base.config" "$CONFIGS/${variant#base-}.config")
+fragments=("$CONFIGS/base.config")
 case $variant in
-base-*) allow_unknown=1 ;;
+base-*) fragments+=("$CONFIGS/${variant#base-}.config"); allow_unknown=1 ;;
+debug) fragments+=("$CONFIGS/pae.config" "$CONFIGS/lguest.config" "$CONFIGS/debug.config") ;;
 *)
-	fragments+=("$CONFIGS/lguest.config")
+	fragments+=("$CONFIGS/$variant.config" "$CONFIGS/lguest.config")
 	[[ $variant != nopae ]] || fragments+=("$CONFIGS/lguest-y.config")
 	;;
 esac

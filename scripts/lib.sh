@@ -103,7 +103,8 @@ build_launcher() {
 # lguest host with 2 CPUs and 1 GB, console in LOGDIR/VARIANT.log. Prints
 # a PASS or FAIL line per variant; returns 1 if any failed. Each host gets
 # $LGUEST_HOST_TIMEOUT seconds (default 1500), then it counts as hung;
-# $LGUEST_HOST_CPU is QEMU's -cpu for it (default: qemu-run.sh's). The
+# $LGUEST_HOST_CPU is QEMU's -cpu for it (default: qemu-run.sh's), and
+# $LGUEST_HOST_APPEND more of its kernel command line. The
 # variants named in $LGUEST_AMD_HOSTS (e.g. "nopae") boot instead as an AMD
 # family 16 CPU under qemu-system-x86_64, whose TCG, unlike
 # qemu-system-i386's, runs the legacy-mode syscall instruction that an AMD
@@ -141,7 +142,8 @@ lguest_host_runs() {
 		QEMU_SYSTEM=$qemu "$TOP/scripts/qemu-run.sh" \
 			--kernel "$k/arch/x86/boot/bzImage" ${cpu:+--cpu "$cpu"} \
 			--initrd "$logs/host-$v.cpio.gz" --log "$logs/$v.log" --smp 2 \
-			--mem 1024 --timeout "${LGUEST_HOST_TIMEOUT:-1500}" || rc=$?
+			--mem 1024 --timeout "${LGUEST_HOST_TIMEOUT:-1500}" \
+			${LGUEST_HOST_APPEND:+--append "$LGUEST_HOST_APPEND"} || rc=$?
 		if [[ $rc -eq 0 ]]; then
 			echo "=== $v: PASS"
 		else
@@ -275,9 +277,9 @@ state_set() {
 # variant_tree VARIANT: the source tree a build variant uses.
 variant_tree() {
 	case $1 in
-	nopae | pae) printf '%s\n' "$LINUX" ;;
+	nopae | pae | debug) printf '%s\n' "$LINUX" ;;
 	base-nopae | base-pae) printf '%s\n' "$LINUX_BASE" ;;
-	*) die "unknown variant '$1'" "use one of: nopae pae base-nopae base-pae" ;;
+	*) die "unknown variant '$1'" "use one of: nopae pae debug base-nopae base-pae" ;;
 	esac
 }
 

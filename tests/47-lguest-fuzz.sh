@@ -8,22 +8,25 @@
 # with a clean console, every pinned page and SecPageTables back, a
 # normal guest running afterwards and, with lg.ko, rmmod working.
 #
-# usage: tests/47-lguest-fuzz.sh [--seed S] [--ops N] [VARIANT...]
-#                                             (default: nopae pae)
+# usage: tests/47-lguest-fuzz.sh [--seed S] [--ops N] [--out DIR VARIANT]
+#                               [VARIANT...]  (default: nopae pae)
 # The seed defaults to $LGFUZZ_SEED or, without it, today's date
 # (YYYYMMDD): the same all day, another tomorrow.  --ops (default
 # $LGFUZZ_OPS or 100000) is the number of guest operations per variant.
 # A failing run prints its seed: "--seed S" runs the same guests again.
+# --out DIR: use the kernel already built in DIR (for one VARIANT).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 seed=${LGFUZZ_SEED:-$(date +%Y%m%d)}
 ops=${LGFUZZ_OPS:-100000}
+kout=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--seed) seed=${2:?--seed needs a number}; shift ;;
 	--ops) ops=${2:?--ops needs a number}; shift ;;
+	--out) kout=(--out "${2:?--out needs a directory}"); shift ;;
 	-*) die "unknown option '$1'" "usage: $0 [--seed S] [--ops N] [VARIANT...]" ;;
 	*) break ;;
 	esac
@@ -47,10 +50,12 @@ printf 'seed=%s\nops=%s\n' "$seed" "$ops" >"$out/fuzz.conf"
 	-i "$TOP/tests/guest/hostile-guest.sh"
 variants=("$@")
 [[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
+[[ ${#kout[@]} -eq 0 || ${#variants[@]} -eq 1 ]] ||
+	die "--out DIR takes exactly one VARIANT"
 status=0
 lguest_host_runs "$out" "$TOP/tests/guest/fuzz-host.sh" "$out/guest.cpio.gz" \
 	-f "$out/lgfuzz=/lgfuzz" -f "$out/fuzz.conf=/fuzz.conf" -- \
-	"${variants[@]}" || status=$?
+	"${kout[@]}" "${variants[@]}" || status=$?
 for v in "${variants[@]}"; do
 	[[ -f $out/$v.log ]] && grep -a '^lgfuzz: ' "$out/$v.log" | sed "s/^/$v: /"
 done

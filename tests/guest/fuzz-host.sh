@@ -29,6 +29,8 @@ rc=$?
 tr -d '\r' </tmp/none.log
 [ "$rc" = 0 ] || fail "the normal guest: Launcher exit status $rc"
 grep -q 'LGUEST-GUEST: PASS' /tmp/none.log || fail "the normal guest: no PASS"
+# Before rmmod: the backtraces name lg.ko's functions only while it is in.
+check_kmemleak
 if [ -f /lg.ko ]; then
 	rmmod lg || fail "rmmod lg: the module is still in use"
 fi

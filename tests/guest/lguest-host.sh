@@ -141,6 +141,8 @@ stop_guest kill KILL 137
 launch after-kill 64 lgtest=boot
 expect after-kill 0
 
+# Before rmmod: the backtraces name lg.ko's functions only while it is in.
+check_kmemleak
 if [ -f /lg.ko ]; then
 	rmmod lg || fail "rmmod lg: the module is still in use"
 fi

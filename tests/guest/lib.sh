@@ -66,3 +66,27 @@ check_unpinned() {
 	[ "${p% *}" = "$1" ] ||
 		fail "$((${p% *} - $1)) pages still pinned after the guests ended"
 }
+
+# check_kmemleak: on a kernel with kmemleak (the debug host), scan for
+# leaked objects and fail for each one allocated by the lguest host (a
+# backtrace through lg.ko, or through drivers/lguest built in). Leaks
+# elsewhere are only shown: boot-time reports are not ours to judge.
+check_kmemleak() {
+	km=/sys/kernel/debug/kmemleak
+	[ -e /sys/kernel/debug/kmemleak ] ||
+		mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	[ -e $km ] || return 0
+	# Objects must be unreferenced for two scans to be reported.
+	echo scan >$km
+	sleep 6
+	echo scan >$km
+	cat $km >/tmp/kmemleak.txt
+	n=$(grep -c '^unreferenced object' /tmp/kmemleak.txt)
+	echo "host: kmemleak: $n suspected leaks"
+	ours=$(awk '/^unreferenced object/ { obj = $0 } /\[lg\]|lguest|lg_cpu|guest_/ { print obj }' \
+		/tmp/kmemleak.txt | sort -u | wc -l)
+	if [ "$ours" -gt 0 ]; then
+		cat /tmp/kmemleak.txt
+		fail "kmemleak: $ours leaked objects allocated by the lguest host"
+	fi
+}

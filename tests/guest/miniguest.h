@@ -15,12 +15,19 @@
  * include/linux/lguest.h), which is not exported to user space.
  */
 #define LGUEST_TRAP_ENTRY	0x1f
+#define LHCALL_FLUSH_ASYNC	0
 #define LHCALL_LGUEST_INIT	1
 #define LHCALL_SHUTDOWN		2
 #define LHCALL_NEW_PGTABLE	3
+#define LHCALL_FLUSH_TLB	4
+#define LHCALL_FLUSH_ONE	5
 #define LHCALL_LOAD_IDT_ENTRY	6
+#define LHCALL_SET_STACK	7
 #define LHCALL_SET_CLOCKEVENT	8
 #define LHCALL_HALT		9
+#define LHCALL_LOAD_TLS		10
+#define LHCALL_LOAD_GDT_ENTRY	11
+#define LHCALL_SEND_INTERRUPTS	12
 #define LGUEST_IRQ_VECTOR	0x30
 #define LGUEST_SHUTDOWN_POWEROFF 1
 #define LGUEST_SHUTDOWN_RESTART	2
