@@ -136,7 +136,7 @@ lguest_host_runs() {
 		rc=0
 		qemu=${QEMU_SYSTEM:-} cpu=${LGUEST_HOST_CPU:-}
 		if [[ " ${LGUEST_AMD_HOSTS:-} " == *" $v "* ]]; then
-			qemu=qemu-system-x86_64
+			qemu='qemu-system-x86_64'
 			cpu=max,vendor=AuthenticAMD,family=16,model=2
 		fi
 		QEMU_SYSTEM=$qemu "$TOP/scripts/qemu-run.sh" \
@@ -209,11 +209,14 @@ launcher_commit() {
 # the Launcher as /lguest, the kernel built in KOUT as /guest-bzImage (one
 # kernel is host and guest), GUEST_CPIO as /guest.cpio.gz, KOUT's lg.ko as
 # /lg.ko when the host is a module (INIT loads it), and any more files.
+# $LGUEST_GUEST_KOUT, if set, is where the guests' kernel was built
+# instead (the debug host runs the plain pae kernel as its guests, which
+# a debug kernel would make many times slower).
 mk_host_initramfs() {
 	local out=$1 kout=$2 init=$3 guest=$4 files
 	shift 4
 	files=("$@" -f "$TOP/tools/lguest/lguest=/lguest"
-		-f "$kout/arch/x86/boot/bzImage=/guest-bzImage"
+		-f "${LGUEST_GUEST_KOUT:-$kout}/arch/x86/boot/bzImage=/guest-bzImage"
 		-f "$guest=/guest.cpio.gz")
 	if grep -qx 'CONFIG_LGUEST=m' "$kout/.config"; then
 		files+=(-f "$kout/drivers/lguest/lg.ko=/lg.ko")

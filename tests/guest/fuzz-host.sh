@@ -16,7 +16,6 @@ seed=1 ops=100000
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
 load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
-ulimit -l unlimited
 
 start=$(cut -d' ' -f1 /proc/uptime)
 /lgfuzz --seed "$seed" --ops "$ops" || fail "lgfuzz --seed $seed --ops $ops"

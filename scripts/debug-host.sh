@@ -5,7 +5,8 @@
 # DEBUG_PAGEALLOC, SLUB debugging, DEBUG_LIST). It runs what test 40 runs
 # (lgabi, then the guests of tests/guest/lguest-host.sh) and then a fuzzer
 # round (test 47's, 20,000 operations: the checkers make the host several
-# times slower), each in a host of its own. Any report of a checker on the
+# times slower), each in a host of its own. The guests run the plain pae
+# kernel: the host is what is under the checkers. Any report of a checker on the
 # host's console (WARNING, BUG, UBSAN, a lockdep splat) fails the run, as
 # does a kmemleak report of an object the lguest host allocated (scanned
 # before rmmod lg).
@@ -17,12 +18,18 @@
 # debug_pagealloc=off and kmemleak, the fuzzer's with kmemleak=off and
 # DEBUG_PAGEALLOC.
 #
-# usage: tests/48-lguest-debug.sh
+# usage: scripts/debug-host.sh
+#
+# Not in the suite yet: with the checkers, the host is so slow under TCG
+# that test 40's guests alone take over 10 minutes (the smoke guest had not
+# finished after 5). It runs as the scheduled GitLab job "debug".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$TOP/scripts/build-kernel.sh" debug
+"$TOP/scripts/build-kernel.sh" pae
+export LGUEST_GUEST_KOUT=$BUILD/out-pae
 status=0
 LGUEST_HOST_APPEND=debug_pagealloc=off \
 	"$TOP/tests/40-lguest.sh" --out "$BUILD/out-debug" debug || status=1
