@@ -25,6 +25,10 @@
  * before it (/proc/vmstat), and a thousand guests must not cost memory.
  * A guest page is pinned once however often it is mapped, and counts in
  * VmPin against RLIMIT_MEMLOCK; shadow page tables count in SecPageTables.
+ * Last, what the host keeps from a guest: a halt with interrupts off uses
+ * no CPU, io_uring workers may not create or run a guest, the host's
+ * breakpoints stay the host's, nothing of one guest's register page
+ * reaches the next, and EFER.SCE gives a guest's syscall nothing.
  *
  * "lgabi --after-exec FD" is lgabi after its own execve() in the task that
  * made the guest of FD (test_exec()): it checks that the task no longer
