@@ -176,36 +176,6 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-/* Pages the kernel holds pinned (lguest pins every guest page it maps). */
-static long long pins(void)
-{
-	long long acquired = -1, released = -1, v;
-	char key[64];
-	FILE *f;
-	int fd;
-
-	/* The counters are per CPU until folded into the totals. */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			perror("lgabi: stat_refresh");
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		if (!strcmp(key, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(key, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	if (acquired < 0 || released < 0)
-		return -1;
-	return acquired - released;
-}
-
 /* As many pages pinned as before the first guest. */
 static void check_pins(const char *name)
 {

@@ -946,32 +946,6 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 	return counter < nblocks ? counter + 1 : nblocks;
 }
 
-/* Pinned pages in the kernel now, or -1. */
-static long long pinned(void)
-{
-	long long acq = -1, rel = -1, v;
-	char name[64];
-	FILE *f;
-
-	/* The counters are per CPU until folded into the totals. */
-	f = fopen("/proc/sys/vm/stat_refresh", "w");
-	if (f) {
-		fputs("1\n", f);
-		fclose(f);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acq = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
 static long sec_page_tables_kb(void)
 {
 	char line[128];
@@ -1023,7 +997,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setitimer(ITIMER_REAL, &tick, NULL);
 
-	pins0 = pinned();
+	pins0 = pins();
 	spt0 = sec_page_tables_kb();
 	printf("lgfuzz: seed %llu, %llu operations%s\n",
 	       (unsigned long long)seed, one >= 0 ? 0ull : target,
@@ -1054,7 +1028,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < OP_KINDS; i++)
 		printf(" %s %lu", op_kinds[i].name, kills_in[i]);
 	printf("\n");
-	pins1 = pinned();
+	pins1 = pins();
 	spt1 = sec_page_tables_kb();
 	printf("lgfuzz: pinned pages %lld -> %lld, SecPageTables %ld -> %ld kB\n",
 	       pins0, pins1, spt0, spt1);

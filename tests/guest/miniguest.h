@@ -4,8 +4,8 @@
  * is not exported to user space, a guest memory layout, an encoder for the
  * few x86 instructions such guests are made of, and the /dev/lguest
  * requests.  Used by lgabi.c (the ABI checks) and lgfuzz.c (the fuzzer).
- * Include after <stdint.h>, <string.h>, <errno.h>, <unistd.h> and
- * <linux/lguest_launcher.h>.
+ * Include after <stdint.h>, <stdio.h>, <string.h>, <errno.h>, <fcntl.h>,
+ * <unistd.h> and <linux/lguest_launcher.h>.
  */
 #ifndef MINIGUEST_H
 #define MINIGUEST_H
@@ -242,6 +242,36 @@ static inline void idt_entry(struct guest *g, uint32_t vector, uint32_t type,
 	hypercall(g, LHCALL_LOAD_IDT_ENTRY, vector,
 		  (0x60u << 16) | (handler & 0xffff),
 		  (handler & 0xffff0000u) | 0x8000u | type << 8);
+}
+
+/* Pages the kernel holds pinned (lguest pins every guest page it maps). */
+static inline long long pins(void)
+{
+	long long acquired = -1, released = -1, v;
+	char key[64];
+	FILE *f;
+	int fd;
+
+	/* The counters are per CPU until folded into the totals. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			perror("stat_refresh");
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!strcmp(key, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(key, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -1;
+	return acquired - released;
 }
 
 #endif /* MINIGUEST_H */
