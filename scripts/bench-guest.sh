@@ -109,5 +109,9 @@ table=$OUT/results-guest-$mode.txt
 					mn["HOST", f], mn["GUEST", f], ratio(mn["GUEST", f], mn["HOST", f])
 			}
 		}' | sed 's/[[:space:]]*$//'
+	# What each operation cost the host, from the guest's lguest/host_stats.
+	echo
+	echo '# exits per operation in the guest, by counter (enum lguest_stat):'
+	tr -d '\r' <"$log" | grep -a -o 'GUEST BENCH-EXITS .*' | cut -d' ' -f3-
 } | tee "$table"
 info "results saved in $table"

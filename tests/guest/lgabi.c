@@ -29,6 +29,9 @@
  * no CPU, io_uring workers may not create or run a guest, the host's
  * breakpoints stay the host's, nothing of one guest's register page
  * reaches the next, and EFER.SCE gives a guest's syscall nothing.
+ * And what the host counts: a guest's counters in debugfs and in the
+ * guest (LHCALL_READ_STATS) agree with what it did, and the lguest trace
+ * events show its hypercalls.
  *
  * "lgabi --after-exec FD" is lgabi after its own execve() in the task that
  * made the guest of FD (test_exec()): it checks that the task no longer
@@ -53,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -1746,7 +1750,8 @@ static void test_leaks(void)
  * The pins guest, on its own page tables: it loads from SHARED_MAPS
  * addresses that all map one page, and from DISTINCT_PAGES addresses
  * that map one page each, then stops at an out instruction.  Its shadow
- * maps those pages and its code page.
+ * maps those pages and its code page (fault-around maps no others: they
+ * are all it has).
  */
 #define SHARED_GPA	0x9000u
 #define SHARED_VA	0x40000u
@@ -1762,6 +1767,11 @@ static void pins_guest(struct guest *g)
 
 	guest_mem(g);
 	page_tables(g);
+	/*
+	 * Without PAE the PAE PMD entry at PT_GPA is also the PTE for
+	 * address 0: not accessed, so that fault-around leaves it alone.
+	 */
+	g->mem[PT_GPA] &= ~0x20;
 	for (i = 0; i < SHARED_MAPS; i++)
 		map_page(g, SHARED_VA + i * PAGE, SHARED_GPA);
 	for (i = 0; i < DISTINCT_PAGES; i++)
@@ -2310,6 +2320,187 @@ static void test_spare_cleared(uint32_t reserve_mem)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/* The host's counters for a guest: names in debugfs order, and values. */
+#define MAX_STATS	256
+struct stats {
+	unsigned int n;
+	char name[MAX_STATS][32];
+	unsigned long long v[MAX_STATS];
+};
+
+/* Mount a pseudo file system at dir unless something is there. */
+static void mount_at(const char *type, const char *dir, const char *probe)
+{
+	if (access(probe, F_OK))
+		syscall(SYS_mount, "none", dir, type, 0, NULL);
+}
+
+/*
+ * Read lguest/PID-N/stats of this process's newest guest into s; the
+ * directory's path into dir.  False if there is none.
+ */
+static bool debugfs_stats(struct stats *s, char *dir, size_t size)
+{
+	DIR *d = opendir("/sys/kernel/debug/lguest");
+	char path[160];
+	struct dirent *e;
+	int pid, n, best = -1;
+	FILE *f;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "%d-%d", &pid, &n) == 2 &&
+		    pid == getpid() && n > best)
+			best = n;
+	}
+	closedir(d);
+	if (best < 0)
+		return false;
+	snprintf(dir, size, "/sys/kernel/debug/lguest/%d-%d", getpid(), best);
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	for (s->n = 0; s->n < MAX_STATS; s->n++) {
+		if (fscanf(f, "%31s %llu", s->name[s->n], &s->v[s->n]) != 2)
+			break;
+	}
+	fclose(f);
+	return s->n > 0;
+}
+
+/* The index of the counter called name, or -1. */
+static int stat_index(const struct stats *s, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		if (!strcmp(s->name[i], name))
+			return i;
+	}
+	return -1;
+}
+
+static long long stat_of(const struct stats *s, const char *name)
+{
+	int i = stat_index(s, name);
+
+	return i < 0 ? -1 : (long long)s->v[i];
+}
+
+/* How many lines of the trace buffer contain what. */
+static long trace_count(const char *what)
+{
+	char line[512];
+	long n = 0;
+	FILE *f = fopen("/sys/kernel/tracing/trace", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, what);
+	fclose(f);
+	return n;
+}
+
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+#define STATS_GPA	0x6000u
+#define STATS_FLUSHES	7
+
+/*
+ * A guest makes LHCALL_LGUEST_INIT, STATS_FLUSHES LHCALL_FLUSH_ASYNCs and
+ * LHCALL_READ_STATS, then an out: its own copy and debugfs must say so,
+ * and the trace must show the hypercalls.
+ */
+static void test_stats(void)
+{
+	static const char * const hcall_event =
+		"/sys/kernel/tracing/events/lguest/lguest_hypercall/enable";
+	static const char * const exit_event =
+		"/sys/kernel/tracing/events/lguest/lguest_exit/enable";
+	struct lguest_pending p;
+	struct stats s;
+	const uint64_t *own;
+	char dir[128] = "", want[64];
+	struct guest g;
+	unsigned int i;
+	int idx;
+
+	mount_at("debugfs", "/sys/kernel/debug", "/sys/kernel/debug/lguest");
+	mount_at("tracefs", "/sys/kernel/tracing", "/sys/kernel/tracing/trace");
+	check(write_file("/sys/kernel/tracing/trace", "") &&
+	      write_file(hcall_event, "1") && write_file(exit_event, "1"),
+	      strerror(errno), "stats: enable the lguest trace events");
+
+	guest_mem(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	for (i = 0; i < STATS_FLUSHES; i++)
+		hypercall(&g, LHCALL_FLUSH_ASYNC, 0, 0, 0);
+	hypercall(&g, LHCALL_READ_STATS, STATS_GPA, MAX_STATS * 8, 0);
+	out(&g, 0x80);
+	spin(&g);
+	if (!guest_start(&g, CODE_GPA, "stats"))
+		goto end;
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "stats: the guest runs"))
+		goto end;
+	if (!debugfs_stats(&s, dir, sizeof(dir))) {
+		check(false, "no lguest/PID-N/stats of ours", "stats: in debugfs");
+		goto end;
+	}
+	check(true, "", "stats: in debugfs (%u counters)", s.n);
+	expect(stat_of(&s, "hcall_flush_async"), STATS_FLUSHES,
+	       "stats: debugfs counts the guest's hypercalls");
+	expect(stat_of(&s, "exit_hcall"), STATS_FLUSHES + 2,
+	       "stats: debugfs counts the hypercall exits");
+	expect(stat_of(&s, "launcher_pio"), 1,
+	       "stats: debugfs counts the exit to the Launcher");
+	/* Its code at CODE_GPA is a user address of the boot mapping. */
+	check(stat_of(&s, "exits") >= STATS_FLUSHES + 2 &&
+	      stat_of(&s, "fill_user") >= 1 && stat_of(&s, "pin") >= 1,
+	      "no exits, fills or pins", "stats: the boot mapping's fills");
+
+	/* The guest's copy, made at its LHCALL_READ_STATS. */
+	own = (const uint64_t *)(g.mem + STATS_GPA);
+	idx = stat_index(&s, "hcall_flush_async");
+	expect(idx < 0 ? -1 : (long)own[idx], STATS_FLUSHES,
+	       "stats: the guest's copy counts its hypercalls");
+	idx = stat_index(&s, "hcall_read_stats");
+	expect(idx < 0 ? -1 : (long)own[idx], 1,
+	       "stats: the guest's copy counts LHCALL_READ_STATS itself");
+	idx = stat_index(&s, "launcher_pio");
+	expect(idx < 0 ? -1 : (long)own[idx], 0,
+	       "stats: the guest's copy is from before its out");
+	check(ends_with_zeroes(g.mem + STATS_GPA, s.n * 8, MAX_STATS * 8),
+	      "bytes written beyond the counters",
+	      "stats: the guest's copy stops at the host's counters");
+
+	snprintf(want, sizeof(want), "lguest_hypercall: flush_async");
+	expect(trace_count(want), STATS_FLUSHES,
+	       "stats: trace events for the hypercalls");
+	check(trace_count("lguest_exit: trap 31 ") >= STATS_FLUSHES + 2,
+	      "too few", "stats: trace events for the exits");
+	write_file(hcall_event, "0");
+	write_file(exit_event, "0");
+end:
+	guest_end(&g);
+	if (dir[0])
+		expect(access(dir, F_OK) ? -errno : 0, -ENOENT,
+		       "stats: the debugfs directory goes with the guest");
+	check_pins("stats: no pages left pinned");
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t reserve;
@@ -2362,6 +2553,7 @@ int main(int argc, char **argv)
 	test_debug_state();
 	test_spare_cleared(reserve);
 	test_syscall_msr();
+	test_stats();
 	check_pins("the end: no pages left pinned");
 
 	printf("lgabi: %d passed, %d failed\n", tally->passed, tally->failed);

@@ -8,7 +8,18 @@
  *   BENCH <name> <median> <unit> min=<v> max=<v> runs=<n> iters=<n>
  *
  * after a "BENCH-INFO" line (clock resolution, page size), and followed by
- * "BENCH-DONE".  Build: gcc -m32 -static -O2 -Wall.
+ * "BENCH-DONE".
+ *
+ * In an lguest guest whose kernel shows its host's counters in debugfs
+ * (lguest/host_stats, mounted at /sys/kernel/debug), each figure is
+ * followed by what it cost the host per operation, over the timed part
+ * of all runs:
+ *
+ *   BENCH-EXITS <name> exits=<v> <counter>=<v>...
+ *
+ * listing every counter that moved by at least 0.01 per operation, and
+ * "nullhcall" measures a hypercall that does nothing (guest only).
+ * Build: gcc -m32 -static -O2 -Wall.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +39,10 @@
 
 #define MAX_RUNS	31
 
+#define STATS_PATH	"/sys/kernel/debug/lguest/host_stats"
+#define NULL_HCALL_PATH	"/sys/kernel/debug/lguest/null_hcall"
+#define MAX_STATS	256
+
 struct bench {
 	const char *name;
 	const char *unit;
@@ -42,6 +57,20 @@ struct bench {
 static int runs = 7;
 static double scale = 1.0;
 static long page_size;
+
+/* The host's counters, as lguest/host_stats shows them. */
+struct stats {
+	int n;
+	char name[MAX_STATS][32];
+	unsigned long long v[MAX_STATS];
+};
+
+/*
+ * Whether the counters are there; what reading them costs (the least
+ * seen, subtracted from every window); the sum over a figure's windows.
+ */
+static int have_stats, counting;
+static struct stats stats_cost, stats_sum, stats_begin;
 
 static void die(const char *fmt, ...)
 {
@@ -64,6 +93,103 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static int read_stats(struct stats *s)
+{
+	FILE *f = fopen(STATS_PATH, "r");
+
+	if (!f)
+		return 0;
+	for (s->n = 0; s->n < MAX_STATS; s->n++) {
+		if (fscanf(f, "%31s %llu", s->name[s->n], &s->v[s->n]) != 2)
+			break;
+	}
+	fclose(f);
+	return s->n > 0;
+}
+
+/* d = b - a, counter by counter. */
+static void stats_delta(struct stats *d, const struct stats *a,
+			const struct stats *b)
+{
+	int i;
+
+	*d = *b;
+	for (i = 0; i < b->n && i < a->n; i++)
+		d->v[i] = b->v[i] - a->v[i];
+}
+
+/*
+ * What one read of the counters costs (in the counters), from a few
+ * reads in a row: the least each one moved.  (Exits that come with time,
+ * the host's and the guest's timer interrupts, are not deterministic: a
+ * slower machine counts more of them.)
+ */
+static void calibrate_stats(void)
+{
+	struct stats a, b, d;
+	int r, i;
+
+	have_stats = read_stats(&a);
+	if (!have_stats)
+		return;
+	stats_cost.n = 0;
+	for (r = 0; r < 5; r++) {
+		if (!read_stats(&b))
+			die("%s went away", STATS_PATH);
+		stats_delta(&d, &a, &b);
+		for (i = 0; i < d.n; i++) {
+			if (!r || d.v[i] < stats_cost.v[i])
+				stats_cost.v[i] = d.v[i];
+		}
+		stats_cost.n = d.n;
+		a = b;
+	}
+}
+
+/* The timed part of a run: begin() and end() around it. */
+static uint64_t begin(void)
+{
+	if (have_stats && counting && !read_stats(&stats_begin))
+		die("%s went away", STATS_PATH);
+	return now_ns();
+}
+
+static uint64_t end(uint64_t t0)
+{
+	uint64_t t = now_ns() - t0;
+	struct stats b, d;
+	int i;
+
+	if (!have_stats || !counting)
+		return t;
+	if (!read_stats(&b))
+		die("%s went away", STATS_PATH);
+	stats_delta(&d, &stats_begin, &b);
+	for (i = 0; i < d.n; i++) {
+		stats_sum.v[i] += d.v[i] > stats_cost.v[i] ?
+				  d.v[i] - stats_cost.v[i] : 0;
+		strcpy(stats_sum.name[i], d.name[i]);
+	}
+	stats_sum.n = d.n;
+	return t;
+}
+
+static void print_exits(const char *name, long ops)
+{
+	double per_op;
+	int i;
+
+	if (!have_stats)
+		return;
+	printf("BENCH-EXITS %s", name);
+	for (i = 0; i < stats_sum.n; i++) {
+		per_op = (double)stats_sum.v[i] / ops;
+		if (!i || per_op >= 0.01)
+			printf(" %s=%.2f", stats_sum.name[i], per_op);
+	}
+	printf("\n");
+}
+
 /* Keep both processes of a measurement on one CPU. */
 static void pin_to_cpu0(void)
 {
@@ -77,12 +203,12 @@ static void pin_to_cpu0(void)
 
 static uint64_t run_getpid(long iters)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = begin();
 	long i;
 
 	for (i = 0; i < iters; i++)
 		syscall(SYS_getpid);
-	return now_ns() - t0;
+	return end(t0);
 }
 
 /* One iteration: map 64 pages, write to each one, unmap them. */
@@ -91,7 +217,7 @@ static uint64_t run_getpid(long iters)
 static uint64_t run_pagefault(long iters)
 {
 	size_t len = FAULT_PAGES * page_size;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = begin();
 	long i, p;
 
 	for (i = 0; i < iters; i++) {
@@ -106,12 +232,12 @@ static uint64_t run_pagefault(long iters)
 		if (munmap(mem, len))
 			die("munmap: %s", strerror(errno));
 	}
-	return now_ns() - t0;
+	return end(t0);
 }
 
 static uint64_t run_fork(long iters)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = begin();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -127,7 +253,7 @@ static uint64_t run_fork(long iters)
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			die("fork child exited with status 0x%x", status);
 	}
-	return now_ns() - t0;
+	return end(t0);
 }
 
 static void xread(int fd, char *c)
@@ -190,12 +316,12 @@ static uint64_t run_pipe(long iters)
 	close(to_child[0]);
 	close(to_parent[1]);
 
-	t0 = now_ns();
+	t0 = begin();
 	for (i = 0; i < iters; i++) {
 		xwrite(to_child[1], c);
 		xread(to_parent[0], &c);
 	}
-	t = now_ns() - t0;
+	t = end(t0);
 
 	close(to_child[1]);
 	close(to_parent[0]);
@@ -206,7 +332,27 @@ static uint64_t run_pipe(long iters)
 	return t;
 }
 
+/* One write of the count to null_hcall: iters hypercalls in the guest. */
+static uint64_t run_nullhcall(long iters)
+{
+	char buf[32];
+	uint64_t t0;
+	int fd, len;
+
+	fd = open(NULL_HCALL_PATH, O_WRONLY);
+	if (fd < 0)
+		die("%s: %s", NULL_HCALL_PATH, strerror(errno));
+	len = snprintf(buf, sizeof(buf), "%ld", iters);
+	t0 = begin();
+	if (write(fd, buf, len) != len)
+		die("%s: %s", NULL_HCALL_PATH, strerror(errno));
+	t0 = end(t0);
+	close(fd);
+	return t0;
+}
+
 static struct bench benches[] = {
+	{ "nullhcall",	"ns/call",	100000,	run_nullhcall,	1.0 },
 	{ "getpid",	"ns/call",	1000000, run_getpid,	1.0 },
 	{ "pagefault",	"ns/fault",	1000,	run_pagefault,	1.0 },
 	{ "fork",	"us/fork",	1000,	run_fork,	1000.0 },
@@ -230,19 +376,26 @@ static void measure(const struct bench *b)
 	double v[MAX_RUNS];
 	int r;
 
+	/* Where there is no lguest host to call, there is no figure. */
+	if (b->run == run_nullhcall && access(NULL_HCALL_PATH, W_OK))
+		return;
 	if (iters < 1)
 		iters = 1;
 	warm = iters / 10 ? iters / 10 : 1;
 	/* the page-fault benchmark does FAULT_PAGES faults per iteration */
 	ops = iters * (b->run == run_pagefault ? FAULT_PAGES : 1);
 
+	memset(&stats_sum, 0, sizeof(stats_sum));
 	for (r = 0; r < runs; r++) {
 		b->run(warm);
+		counting = 1;
 		v[r] = b->run(iters) / b->ns_per_unit / ops;
+		counting = 0;
 	}
 	qsort(v, runs, sizeof(v[0]), cmp_double);
 	printf("BENCH %s %.3f %s min=%.3f max=%.3f runs=%d iters=%ld\n",
 	       b->name, v[runs / 2], b->unit, v[0], v[runs - 1], runs, ops);
+	print_exits(b->name, ops * runs);
 	fflush(stdout);
 }
 
@@ -290,8 +443,10 @@ int main(int argc, char **argv)
 	pin_to_cpu0();
 	if (clock_getres(CLOCK_MONOTONIC, &res))
 		die("clock_getres(CLOCK_MONOTONIC): %s", strerror(errno));
-	printf("BENCH-INFO clock_res_ns=%ld page_size=%ld scale=%g runs=%d\n",
-	       res.tv_nsec + res.tv_sec * 1000000000L, page_size, scale, runs);
+	calibrate_stats();
+	printf("BENCH-INFO clock_res_ns=%ld page_size=%ld scale=%g runs=%d exits=%s\n",
+	       res.tv_nsec + res.tv_sec * 1000000000L, page_size, scale, runs,
+	       have_stats ? "yes" : "no");
 
 	for (a = optind; a < argc; a++) {
 		for (i = 0; i < NR_BENCHES; i++)
