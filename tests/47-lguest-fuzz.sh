@@ -8,25 +8,30 @@
 # with a clean console, every pinned page and SecPageTables back, a
 # normal guest running afterwards and, with lg.ko, rmmod working.
 #
-# usage: tests/47-lguest-fuzz.sh [--seed S] [--ops N] [--out DIR VARIANT]
-#                               [VARIANT...]  (default: nopae pae)
+# usage: tests/47-lguest-fuzz.sh [--seed S] [--ops N] [--guests FIRST:COUNT]
+#                               [--out DIR VARIANT] [VARIANT...]
+#                               (default: nopae pae)
 # The seed defaults to $LGFUZZ_SEED or, without it, today's date
 # (YYYYMMDD): the same all day, another tomorrow.  --ops (default
 # $LGFUZZ_OPS or 100000) is the number of guest operations per variant.
 # A failing run prints its seed: "--seed S" runs the same guests again.
 # --out DIR: use the kernel already built in DIR (for one VARIANT).
+# --guests FIRST:COUNT: instead, run guests FIRST to FIRST+COUNT-1 of the
+# seed, each by its own lgfuzz --verbose: to find, from the progress
+# lines of a failed run, which guest broke the host.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 seed=${LGFUZZ_SEED:-$(date +%Y%m%d)}
 ops=${LGFUZZ_OPS:-100000}
-kout=()
+kout=() guests=''
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--seed) seed=${2:?--seed needs a number}; shift ;;
 	--ops) ops=${2:?--ops needs a number}; shift ;;
 	--out) kout=(--out "${2:?--out needs a directory}"); shift ;;
+	--guests) guests=${2:?--guests needs FIRST:COUNT}; shift ;;
 	-*) die "unknown option '$1'" "usage: $0 [--seed S] [--ops N] [VARIANT...]" ;;
 	*) break ;;
 	esac
@@ -34,6 +39,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $seed =~ ^[0-9]+$ && $ops =~ ^[0-9]+$ ]] ||
 	die "--seed and --ops take decimal numbers"
+[[ -z $guests || $guests =~ ^[0-9]+:[1-9][0-9]*$ ]] ||
+	die "--guests takes FIRST:COUNT, e.g. 29000:500"
 
 # The nopae host is an AMD CPU under qemu-system-x86_64 (see
 # lguest_host_runs in scripts/lib.sh): there a guest's syscall instruction
@@ -46,6 +53,8 @@ echo "=== lgfuzz (tests/guest/lgfuzz.c): seed $seed, $ops operations"
 gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread \
 	-I"$BUILD/out-hdr/usr/include" -o "$out/lgfuzz" "$TOP/tests/guest/lgfuzz.c"
 printf 'seed=%s\nops=%s\n' "$seed" "$ops" >"$out/fuzz.conf"
+[[ -z $guests ]] ||
+	printf 'first=%s\ncount=%s\n' "${guests%:*}" "${guests#*:}" >>"$out/fuzz.conf"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/hostile-guest.sh"
 variants=("$@")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # /etc/test-init of the lguest host in tests/47-lguest-fuzz.sh (busybox
 # sh): /lgfuzz (tests/guest/lgfuzz.c) with the seed and the number of
-# operations in /fuzz.conf, then a normal guest (the host still runs
+# operations in /fuzz.conf (or, with first= and count= there, those
+# guests one lgfuzz each, with --verbose), then a normal guest (the host still runs
 # guests), then, with lg.ko, rmmod: nothing may hold the module.  The
 # fuzzer itself checks that every pinned page and every page of
 # SecPageTables came back; qemu-run.sh fails the run on any WARNING, BUG,
@@ -9,7 +10,7 @@
 # shellcheck source=tests/guest/lib.sh
 . /etc/test-lib.sh
 
-seed=1 ops=100000
+seed=1 ops=100000 first="" count=1
 # shellcheck disable=SC1091 # made by tests/47-lguest-fuzz.sh
 . /fuzz.conf
 
@@ -18,7 +19,19 @@ load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
 
 start=$(cut -d' ' -f1 /proc/uptime)
-/lgfuzz --seed "$seed" --ops "$ops" || fail "lgfuzz --seed $seed --ops $ops"
+if [ -n "${first:-}" ]; then
+	# --guests FIRST:COUNT: those guests of the seed, one lgfuzz each,
+	# to find the one that hangs or breaks the host.
+	i=$first
+	while [ "$i" -lt $((first + count)) ]; do
+		echo "host: lgfuzz --seed $seed --guest $i"
+		/lgfuzz --seed "$seed" --guest "$i" --verbose ||
+			fail "lgfuzz --seed $seed --guest $i"
+		i=$((i + 1))
+	done
+else
+	/lgfuzz --seed "$seed" --ops "$ops" || fail "lgfuzz --seed $seed --ops $ops"
+fi
 end=$(cut -d' ' -f1 /proc/uptime)
 echo "host: lgfuzz took $start -> $end s of uptime"
 

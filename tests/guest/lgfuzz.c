@@ -23,6 +23,9 @@
  *
  * Guest I is generated from the seed and I alone: "--seed S --guest I"
  * runs that guest again (the other threads' timing is not reproduced).
+ * A guest whose blocks stop moving for 15 ms, or that still runs after
+ * 2 s (its blocks may jump back to earlier ones), is counted as stuck and
+ * closed.
  * It counts what it did, prints the reasons the host gave for killing
  * guests, and checks at the end that every pinned page and every page of
  * SecPageTables came back.  The host's console is checked by the test.
@@ -63,6 +66,8 @@
 #define BLOCKS_END	0xf0000u
 #define SCRATCH_GPA	0xf0000u
 #define MAX_BLOCKS	1000u
+/* A guest runs for at most this many ticks of 5 ms. */
+#define GUEST_TICKS	400u
 #define KERNEL_DS	0x69u	/* __KERNEL_DS | 1 */
 #define KERNEL_CS	0x61u
 
@@ -650,10 +655,12 @@ static void handler(struct guest *g, unsigned int nblocks)
 static unsigned int make_guest(struct guest *g, uint64_t seed, unsigned long i,
 			       unsigned int max_blocks)
 {
-	unsigned int k, nblocks = 1 + below(max_blocks);
+	unsigned int k, nblocks;
 	uint32_t *table;
 
+	/* Everything of guest i, its size too, comes from the seed and i. */
 	rng_seed(seed ^ (uint64_t)i << 32 ^ i);
+	nblocks = 1 + below(max_blocks);
 	memset(g->mem, 0, FZ_SIZE);
 	/*
 	 * Page tables for the blocks that switch to them: RAM from page 2
@@ -740,6 +747,12 @@ static void *poker_main(void *arg)
 	struct poker *pk = arg;
 	uint64_t s = pk->seed | 1;
 	unsigned int n = 0;
+	sigset_t alarm;
+
+	/* The ticks are for the thread in read(), to see stuck guests. */
+	sigemptyset(&alarm);
+	sigaddset(&alarm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alarm, NULL);
 
 	while (!__atomic_load_n(&pk->stop, __ATOMIC_SEQ_CST)) {
 		uint32_t w[3] = { LHREQ_IRQ, 0, 0 };
@@ -828,7 +841,7 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 {
 	struct guest g = { .fd = -1 };
 	struct poker pk = { 0 };
-	unsigned int nblocks, eintr = 0, exits = 0;
+	unsigned int nblocks, eintr = 0, ticks = 0, exits = 0;
 	bool poking, unmapped = false;
 	uint32_t counter = 0, last = 0;
 	char buf[256];
@@ -895,12 +908,14 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 			/*
 			 * A tick every 5 ms: a guest whose block number has
 			 * not moved for 3 of them is stuck (a loop, or a halt
-			 * nothing will end).
+			 * nothing will end), and so is one that is still
+			 * running after GUEST_TICKS (its blocks jump back to
+			 * earlier ones).
 			 */
 			memcpy(&now, g.mem + COUNTER_GPA, sizeof(now));
 			eintr = now == last ? eintr + 1 : 0;
 			last = now;
-			if (eintr >= 3) {
+			if (eintr >= 3 || ++ticks >= GUEST_TICKS) {
 				st.timeouts++;
 				break;
 			}
