@@ -2501,6 +2501,88 @@ end:
 	check_pins("stats: no pages left pinned");
 }
 
+/*
+ * The shadows' budget: a guest that loads six page tables, each mapping
+ * every slot below the Switcher to one page table, and touches one
+ * address per slot, would need six shadows full of PTE pages; the host
+ * keeps at most four shadows' worth (PTE_PAGES_MAX in page_tables.c),
+ * emptying the least recently loaded.  The reserve says the layout: 4 MB
+ * slots without PAE, 2 MB with.
+ */
+#define BUDGET_ROOTS		6u
+#define BUDGET_ROOT_GPA		(40u * PAGE)	/* six PDs or PDPTs */
+#define BUDGET_PT_GPA		(46u * PAGE)	/* the one page table */
+#define BUDGET_PMD_GPA		(47u * PAGE)	/* PAE: the one PMD page */
+#define BUDGET_CODE_PAGES	16u		/* from CODE_GPA, identity */
+
+static void test_shadow_budget(uint32_t reserve_mem)
+{
+	bool pae = reserve_mem < (4u << 20);
+	unsigned int shift = pae ? 21 : 22;
+	uint32_t slots = (uint32_t)((0x100000000ull - reserve_mem) >> shift);
+	long before, grown, bound;
+	struct lguest_pending p;
+	char detail[128], dir[128];
+	struct stats st;
+	struct guest g;
+	uint32_t k, i;
+
+	guest_mem(&g);
+	for (k = 0; k < BUDGET_ROOTS; k++) {
+		uint8_t *root = g.mem + BUDGET_ROOT_GPA + k * PAGE;
+
+		for (i = 0; i < (pae ? 4 : slots); i++) {
+			uint64_t e = pae ? (BUDGET_PMD_GPA | 1u) :
+				     (BUDGET_PT_GPA | UPPER_FLAGS);
+
+			memcpy(root + i * (pae ? 8 : 4), &e, pae ? 8 : 4);
+		}
+	}
+	for (i = 0; pae && i < 512; i++) {
+		uint64_t e = BUDGET_PT_GPA | UPPER_FLAGS;
+
+		memcpy(g.mem + BUDGET_PMD_GPA + 8 * i, &e, 8);
+	}
+	for (i = 0; i < BUDGET_CODE_PAGES; i++) {
+		uint64_t e = (CODE_GPA + i * PAGE) | PTE_FLAGS;
+
+		memcpy(g.mem + BUDGET_PT_GPA + (CODE_GPA / PAGE + i) * (pae ? 8 : 4),
+		       &e, pae ? 8 : 4);
+	}
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	for (k = 0; k < BUDGET_ROOTS; k++) {
+		hypercall(&g, LHCALL_NEW_PGTABLE, BUDGET_ROOT_GPA + k * PAGE, 0, 0);
+		for (i = 0; i < slots; i++)
+			load(&g, i << shift | CODE_GPA);
+	}
+	out(&g, 0x80);
+	spin(&g);
+	if (g.at > CODE_GPA + BUDGET_CODE_PAGES * PAGE) {
+		check(false, "the guest's code does not fit", "budget");
+		guest_end(&g);
+		return;
+	}
+
+	before = meminfo("SecPageTables");
+	if (guest_start(&g, CODE_GPA, "budget") &&
+	    run_to(&g, LGUEST_PENDING_PIO, &p,
+		   "budget: six page tables, every slot touched")) {
+		grown = meminfo("SecPageTables") - before;
+		/* Four shadows of PTE pages, and sixteen roots of five pages. */
+		bound = (4 * (pae ? 2048 : 1024) + 16 * 5) * PAGE / 1024;
+		snprintf(detail, sizeof(detail),
+			 "SecPageTables grew by %ld kB, want at most %ld", grown,
+			 bound);
+		check(before >= 0 && grown <= bound, detail,
+		      "budget: at most four shadows' worth of PTE pages");
+		check(debugfs_stats(&st, dir, sizeof(dir)) &&
+		      stat_of(&st, "root_shrink") > 0, "no root_shrink",
+		      "budget: shadows emptied to keep it");
+	}
+	guest_end(&g);
+	check_pins("budget: no pages left pinned");
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t reserve;
@@ -2554,6 +2636,7 @@ int main(int argc, char **argv)
 	test_spare_cleared(reserve);
 	test_syscall_msr();
 	test_stats();
+	test_shadow_budget(reserve);
 	check_pins("the end: no pages left pinned");
 
 	printf("lgabi: %d passed, %d failed\n", tally->passed, tally->failed);
