@@ -1063,6 +1063,19 @@ static uint32_t test_endings(void)
 	}
 	guest_end(&g);
 	check_pins("device memory: no pages left pinned");
+
+	/* LHCALL_NEW_PGTABLE knows one flag, LGUEST_PGTABLE_KEEP. */
+	guest_mem(&g);
+	page_tables(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(&g, LHCALL_NEW_PGTABLE, PGD_GPA, 0, 0);
+	hypercall(&g, LHCALL_NEW_PGTABLE, PGD_GPA, 2, 0);
+	spin(&g);
+	if (guest_start(&g, CODE_GPA, "page table flags"))
+		check_death(&g, "bad page table flags",
+			    "a cr3 load with an unknown flag kills");
+	guest_end(&g);
+	check_pins("page table flags: no pages left pinned");
 	return reserve;
 }
 
