@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
 	--ops) ops=${2:?--ops needs a number}; shift ;;
 	--out) kout=(--out "${2:?--out needs a directory}"); shift ;;
 	--guests) guests=${2:?--guests needs FIRST:COUNT}; shift ;;
-	-*) die "unknown option '$1'" "usage: $0 [--seed S] [--ops N] [VARIANT...]" ;;
+	-*) die "unknown option '$1'" "usage: $0 [--seed S] [--ops N] [--guests FIRST:COUNT] [--out DIR VARIANT] [VARIANT...]" ;;
 	*) break ;;
 	esac
 	shift

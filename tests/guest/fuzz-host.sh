@@ -2,8 +2,8 @@
 # /etc/test-init of the lguest host in tests/47-lguest-fuzz.sh (busybox
 # sh): /lgfuzz (tests/guest/lgfuzz.c) with the seed and the number of
 # operations in /fuzz.conf (or, with first= and count= there, those
-# guests one lgfuzz each, with --verbose), then a normal guest (the host still runs
-# guests), then, with lg.ko, rmmod: nothing may hold the module.  The
+# guests, one lgfuzz --verbose each), then a normal guest (the host still
+# runs guests), then, with lg.ko, rmmod: nothing may hold the module.  The
 # fuzzer itself checks that every pinned page and every page of
 # SecPageTables came back; qemu-run.sh fails the run on any WARNING, BUG,
 # Oops or panic of the host, and on a reset or a hang (its timeout).
