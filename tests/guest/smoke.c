@@ -383,6 +383,72 @@ static int test_sleep(void)
 	return 0;
 }
 
+/*
+ * Memory that changes while its process is switched out: the parent
+ * writes into the child through /proc/PID/mem, which breaks copy-on-write
+ * in the child's page tables while the child waits on a pipe; the child,
+ * which had read every page already, must then read the new value, not
+ * the page it saw before.  (Under lguest the child's cached shadow must
+ * not be kept: its mm's TLB generation moved on.)
+ */
+#define POKE_PAGES 16
+static uint32_t poke_pages[POKE_PAGES][1024] __attribute__((aligned(4096)));
+
+static int test_poke(void)
+{
+	int to_child[2], to_parent[2], fd, status, r;
+	char path[64], c = 0;
+	uint32_t v, want;
+	pid_t child;
+
+	for (r = 0; r < POKE_PAGES; r++)
+		poke_pages[r][0] = r;
+	if (pipe(to_child) || pipe(to_parent))
+		return fail("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		return fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		volatile uint32_t sum = 0;
+
+		for (r = 0; r < POKE_PAGES; r++)
+			sum += *(volatile uint32_t *)&poke_pages[r][0];
+		for (r = 0; r < POKE_PAGES; r++) {
+			if (write(to_parent[1], &c, 1) != 1 ||
+			    read(to_child[0], &c, 1) != 1)
+				_exit(2);
+			v = *(volatile uint32_t *)&poke_pages[r][0];
+			if (write(to_parent[1], &v, sizeof(v)) != sizeof(v))
+				_exit(3);
+		}
+		_exit(0);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return fail("%s: %s", path, strerror(errno));
+	for (r = 0; r < POKE_PAGES; r++) {
+		if (read(to_parent[0], &c, 1) != 1)
+			return fail("round %d: the child is gone", r);
+		want = 1000 + r;
+		if (pwrite(fd, &want, sizeof(want),
+			   (off_t)(uintptr_t)&poke_pages[r][0]) != sizeof(want))
+			return fail("write to %s: %s", path, strerror(errno));
+		if (write(to_child[1], &c, 1) != 1 ||
+		    read(to_parent[0], &v, sizeof(v)) != sizeof(v))
+			return fail("round %d: the child is gone", r);
+		if (v != want)
+			return fail("page %d: the child read %u, not %u (a stale mapping)",
+				    r, v, want);
+		if (poke_pages[r][0] != (uint32_t)r)
+			return fail("page %d: the parent's copy changed", r);
+	}
+	close(fd);
+	if (waitpid(child, &status, 0) != child || status)
+		return fail("child status %#x", status);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -394,6 +460,7 @@ static const struct {
 	{ "std-faults", test_std_faults },
 	{ "cpuinfo", test_cpuinfo },
 	{ "sleep", test_sleep },
+	{ "poke", test_poke },
 };
 
 int main(int argc, char **argv)
