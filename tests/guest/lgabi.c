@@ -2472,7 +2472,11 @@ static void test_stats(void)
 		check(false, "no lguest/PID-N/stats of ours", "stats: in debugfs");
 		goto end;
 	}
-	check(true, "", "stats: in debugfs (%u counters)", s.n);
+	/* Every counter of enum lguest_stat, from its first to its last. */
+	check(stat_index(&s, "exits") == 0 &&
+	      !strcmp(s.name[s.n - 1], "reflect_syscall"),
+	      "not from exits to reflect_syscall",
+	      "stats: in debugfs (%u counters)", s.n);
 	expect(stat_of(&s, "hcall_flush_async"), STATS_FLUSHES,
 	       "stats: debugfs counts the guest's hypercalls");
 	expect(stat_of(&s, "exit_hcall"), STATS_FLUSHES + 2,

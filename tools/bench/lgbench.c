@@ -336,7 +336,7 @@ static uint64_t run_pipe(long iters)
 static uint64_t run_nullhcall(long iters)
 {
 	char buf[32];
-	uint64_t t0;
+	uint64_t t0, t;
 	int fd, len;
 
 	fd = open(NULL_HCALL_PATH, O_WRONLY);
@@ -346,9 +346,9 @@ static uint64_t run_nullhcall(long iters)
 	t0 = begin();
 	if (write(fd, buf, len) != len)
 		die("%s: %s", NULL_HCALL_PATH, strerror(errno));
-	t0 = end(t0);
+	t = end(t0);
 	close(fd);
-	return t0;
+	return t;
 }
 
 static struct bench benches[] = {
