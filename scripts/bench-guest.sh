@@ -9,21 +9,26 @@
 # usage: scripts/bench-guest.sh [options] [nopae|pae]
 #   nopae|pae        page-table mode (default nopae)
 #   --no-build       use the kernel already built in build/out-MODE
+#   --out DIR        use the kernel already built in DIR instead (e.g. the
+#                    series before a change, for its figures)
 #   --runs N         runs per figure, median reported (default 5)
 #   --scale X        multiply every iteration count (default 0.5 for
 #                    nopae, 0.1 for pae)
 #   --timeout SECS   limit for the QEMU run (default 1800)
 #
-# Log and results go to build/bench/.
+# Log and results go to build/bench/ (guest-MODE.log, results-guest-MODE.txt;
+# with --out DIR, guest-MODE-NAME.log and results-guest-MODE-NAME.txt, NAME
+# the last part of DIR).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-mode=nopae build=1 runs=5 scale='' qtimeout=1800
+mode=nopae build=1 runs=5 scale='' qtimeout=1800 kout='' tag=''
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	nopae | pae) mode=$1 ;;
 	--no-build) build= ;;
+	--out) kout=$(cd "${2:?--out needs a directory}" && pwd); build= tag=-${kout##*/}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift ;;
 	--scale) scale=${2:?--scale needs a number}; shift ;;
 	--timeout) qtimeout=${2:?--timeout needs seconds}; shift ;;
@@ -46,7 +51,7 @@ need_cmd make
 
 OUT=$BUILD/bench
 mkdir -p "$OUT"
-kout=$BUILD/out-$mode
+kout=${kout:-$BUILD/out-$mode}
 if [[ -n $build ]]; then
 	info "building kernel $mode"
 	"$TOP/scripts/build-kernel.sh" "$mode" >"$OUT/guest-build-$mode.log" 2>&1 ||
@@ -73,7 +78,7 @@ if awk -v l="$load" 'BEGIN { exit !(l > 1.0) }'; then
 	warn "load average $load: the machine is busy, expect noisy figures"
 fi
 
-log=$OUT/guest-$mode.log
+log=$OUT/guest-$mode$tag.log
 info "host and guest on kernel $mode, 1 CPU, log $log"
 start=$SECONDS
 rc=0
@@ -85,14 +90,14 @@ rc=0
 	die "the benchmark run failed (qemu-run.sh exit $rc)" \
 		"see $log (2 timeout: raise --timeout or lower --scale)"
 
-table=$OUT/results-guest-$mode.txt
+table=$OUT/results-guest-$mode$tag.txt
 {
 	printf '# lgbench on %s, 1 CPU, runs=%s scale=%s: lguest host natively vs a 64 MB guest, %s\n' \
 		"$mode" "$runs" "$scale" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 	printf '# QEMU run time %ss; load average before: %s, after: %s\n' \
 		"$((SECONDS - start))" "$load" "$(cut -d' ' -f1 /proc/loadavg)"
 	tr -d '\r' <"$log" |
-		grep -a -o -E '(HOST|GUEST) BENCH [a-z0-9_]+ [0-9.]+ [a-z/]+ min=[0-9.]+' |
+		grep -a -o -E '(HOST|GUEST) BENCH [a-z0-9_]+ [0-9.]+ [a-z0-9/-]+ min=[0-9.]+' |
 		awk '
 		{ sub("min=", "", $6); side = $1; f = $3
 		  if (!(f in unit)) { unit[f] = $5; order[++n] = f }

@@ -63,6 +63,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 #include <asm/ldt.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/io_uring.h>
@@ -2530,7 +2531,134 @@ end:
 #define BUDGET_ROOT_GPA		(40u * PAGE)	/* six PDs or PDPTs */
 #define BUDGET_PT_GPA		(46u * PAGE)	/* the one page table */
 #define BUDGET_PMD_GPA		(47u * PAGE)	/* PAE: the one PMD page */
-#define BUDGET_CODE_PAGES	16u		/* from CODE_GPA, identity */
+#define BUDGET_CODE_PAGES	16u		/* Now on a guest's clock: the TSC, or the host's monotonic ns. */
+static uint64_t guest_clock(const struct guest_data *d)
+{
+	struct timespec ts;
+
+	if (d->tsc_khz)
+		return __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * One round of test_timer_deadline(): with deadline written, interrupts
+ * enabled, the guest goes on at eip; its timer interrupt must come, and
+ * not before the deadline.
+ */
+static bool deadline_round(struct guest *g, struct guest_data *d,
+			   uint64_t deadline, uint32_t eip, const char *name)
+{
+	struct lguest_pending p;
+	char what[96];
+	bool in_handler, late_enough;
+
+	d->timer_deadline = deadline;
+	d->irq_enabled = 0x200;
+	req2(g->fd, LHREQ_SETREG, LGUEST_REG_EIP, eip);
+	snprintf(what, sizeof(what), "deadline: %s: the interrupt comes", name);
+	if (!run_to(g, LGUEST_PENDING_PIO, &p, what))
+		return false;
+	late_enough = guest_clock(d) >= deadline;
+	in_handler = p.insn[1] == 0x82;
+	check(in_handler, "the guest is not in its handler",
+	      "deadline: %s: the timer's handler runs", name);
+	check(late_enough, "before the deadline",
+	      "deadline: %s: not before the deadline", name);
+	return in_handler;
+}
+
+/*
+ * The timer deadline in lguest_data: line 0 rises at the deadline set
+ * with LHCALL_TIMER_DEADLINE; timer_armed says when the host looks again;
+ * after a tick it looks one period later, so that the next deadline of a
+ * periodic tick needs no hypercall, and a later one is still honoured
+ * without one; a deadline of 0 raises nothing.
+ */
+static void test_timer_deadline(void)
+{
+	uint32_t handler = CODE_GPA + 0x200, set, loop;
+	struct lguest_pending p;
+	struct guest_data *d;
+	uint64_t period, dl;
+	long long before;
+	struct stats st;
+	struct guest g;
+	char dir[128];
+	struct poke pk;
+
+	guest_mem(&g);
+	d = (struct guest_data *)(g.mem + DATA_GPA);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	idt_entry(&g, LGUEST_IRQ_VECTOR, 14, handler);
+	out(&g, 0x80);
+	set = hypercall(&g, LHCALL_TIMER_DEADLINE, 0, 0, 0);
+	out(&g, 0x81);
+	loop = spin(&g);
+	g.at = handler;
+	out(&g, 0x82);
+	if (!guest_start(&g, CODE_GPA, "deadline") ||
+	    !run_to(&g, LGUEST_PENDING_PIO, &p, "deadline: the guest starts"))
+		goto end;
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_ESP, STACK_GPA);
+	/* 20 ms on the guest's clock. */
+	period = d->tsc_khz ? d->tsc_khz * 20ull : 20000000ull;
+
+	/* With the hypercall, the host looks at the deadline itself. */
+	dl = guest_clock(d) + period;
+	d->timer_deadline = dl;
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, set);
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "deadline: the hypercall"))
+		goto end;
+	check(d->timer_armed == dl, "timer_armed is not the deadline",
+	      "deadline: timer_armed says the host looks at the deadline");
+	if (!deadline_round(&g, d, dl, loop, "first tick"))
+		goto end;
+
+	/* A second tick a period later, then the host expects a third. */
+	dl += period;
+	d->timer_deadline = dl;
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, set);
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p, "deadline: the second hypercall") ||
+	    !deadline_round(&g, d, dl, loop, "second tick"))
+		goto end;
+	check(d->timer_armed == dl + period,
+	      "timer_armed is not one period after the tick",
+	      "deadline: after a tick the host looks one period later");
+
+	/* The third without a hypercall; a later fourth without one either. */
+	if (!debugfs_stats(&st, dir, sizeof(dir))) {
+		check(false, "no lguest/PID-N/stats", "deadline: the counters");
+		goto end;
+	}
+	before = stat_of(&st, "hcall_timer_deadline");
+	dl += period;
+	if (!deadline_round(&g, d, dl, loop, "third tick, no hypercall"))
+		goto end;
+	dl += 3 * period;
+	if (!deadline_round(&g, d, dl, loop, "a later one, no hypercall"))
+		goto end;
+	if (debugfs_stats(&st, dir, sizeof(dir)))
+		expect(stat_of(&st, "hcall_timer_deadline"), before,
+		       "deadline: no hypercall for those two");
+
+	/* A deadline of 0: the host stops when it looks, and raises nothing. */
+	d->timer_deadline = 0;
+	d->irq_enabled = 0x200;
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, loop);
+	set_handler(SIGUSR1, 0, -1, 0);
+	poke_later(&pk, SIGUSR1, 500);
+	expect(lgread(g.fd, &p, sizeof(p)), -EINTR,
+	       "deadline: 0 raises nothing: only the signal ends read()");
+	poke_done(&pk);
+	signal(SIGUSR1, SIG_IGN);
+end:
+	guest_end(&g);
+	check_pins("deadline: no pages left pinned");
+}
+
+/* from CODE_GPA, identity */
 
 static void test_shadow_budget(uint32_t reserve_mem)
 {
@@ -2653,6 +2781,7 @@ int main(int argc, char **argv)
 	test_spare_cleared(reserve);
 	test_syscall_msr();
 	test_stats();
+	test_timer_deadline();
 	test_shadow_budget(reserve);
 	check_pins("the end: no pages left pinned");
 

@@ -71,7 +71,7 @@
 #define KERNEL_DS	0x69u	/* __KERNEL_DS | 1 */
 #define KERNEL_CS	0x61u
 
-#define LHCALL_COUNT	(LHCALL_SEND_INTERRUPTS + 1)
+#define LHCALL_COUNT	(LHCALL_TIMER_DEADLINE + 1)
 #define LGUEST_REG_COUNT 12	/* enum lguest_reg, and one beyond */
 
 /* xorshift64*: all the randomness comes from here. */
@@ -291,10 +291,62 @@ static void hcall_args(uint32_t nr, uint32_t a[4])
 	}
 }
 
+/* movl $v,addr */
+static void store32(struct guest *g, uint32_t addr, uint32_t v)
+{
+	put8(g, 0xc7);
+	put8(g, 0x05);
+	put32(g, addr);
+	put32(g, v);
+}
+
+/*
+ * A timer deadline into lguest_data: none, long past, soon on either of
+ * the guest's clocks (clock_ns, or the TSC), or anything.
+ */
+static void deadline_op(struct guest *g)
+{
+	uint32_t field = DATA_GPA + offsetof(struct guest_data, timer_deadline);
+	uint32_t clock = DATA_GPA + offsetof(struct guest_data, clock_ns);
+
+	switch (below(4)) {
+	case 0:
+		store32(g, field, below(2));
+		store32(g, field + 4, 0);
+		return;
+	case 1:
+		store32(g, field, rnd());
+		store32(g, field + 4, chance(2) ? rnd() : interesting());
+		return;
+	case 2:
+		put8(g, 0xa1);			/* mov clock_ns,%eax */
+		put32(g, clock);
+		put8(g, 0x8b);			/* mov clock_ns+4,%edx */
+		put8(g, 0x15);
+		put32(g, clock + 4);
+		break;
+	default:
+		put8(g, 0x0f);			/* rdtsc */
+		put8(g, 0x31);
+	}
+	put8(g, 0x05);				/* add $soon,%eax */
+	put32(g, below(5000000));
+	put8(g, 0x83);				/* adc $0,%edx */
+	put8(g, 0xd2);
+	put8(g, 0x00);
+	put8(g, 0xa3);				/* mov %eax,field */
+	put32(g, field);
+	put8(g, 0x89);				/* mov %edx,field+4 */
+	put8(g, 0x15);
+	put32(g, field + 4);
+}
+
 static void hcall_op(struct guest *g, uint32_t nr)
 {
 	uint32_t a[4];
 
+	if (nr == LHCALL_TIMER_DEADLINE && !chance(8))
+		deadline_op(g);
 	hcall_args(nr, a);
 	mov_imm(g, EBX, a[0]);
 	mov_imm(g, ECX, a[1]);
@@ -538,7 +590,7 @@ static void irq_op(struct guest *g)
 			 offsetof(struct guest_data, blocked_interrupts));
 		put32(g, chance(2) ? 0 : rnd());
 	}
-	switch (below(4)) {
+	switch (below(5)) {
 	case 0:
 		/* A tick to wake it, unless its interrupts are off. */
 		hypercall(g, LHCALL_SET_CLOCKEVENT, below(200000), 0, 0);
@@ -549,6 +601,13 @@ static void irq_op(struct guest *g)
 		break;
 	case 2:
 		hypercall(g, LHCALL_SET_CLOCKEVENT, below(2000000), 0, 0);
+		break;
+	case 3:
+		/* A deadline to wake it, with or without telling the host. */
+		deadline_op(g);
+		if (!chance(4))
+			hypercall(g, LHCALL_TIMER_DEADLINE, 0, 0, 0);
+		hypercall(g, LHCALL_HALT, 0, 0, 0);
 		break;
 	default:
 		put8(g, 0xfb);				/* sti, hlt */

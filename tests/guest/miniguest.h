@@ -29,6 +29,7 @@
 #define LHCALL_LOAD_GDT_ENTRY	11
 #define LHCALL_SEND_INTERRUPTS	12
 #define LHCALL_READ_STATS	13
+#define LHCALL_TIMER_DEADLINE	14
 #define LGUEST_IRQ_VECTOR	0x30
 #define LGUEST_SHUTDOWN_POWEROFF 1
 #define LGUEST_SHUTDOWN_RESTART	2
@@ -45,6 +46,8 @@ struct guest_data {
 	uint32_t reserve_mem;
 	uint32_t tsc_khz;
 	uint64_t clock_ns;
+	uint64_t timer_deadline;
+	uint64_t timer_armed;
 	uint8_t hcall_status[LHCALL_RING_SIZE];
 	uint32_t hcalls[LHCALL_RING_SIZE][5];
 };

@@ -332,6 +332,29 @@ static uint64_t run_pipe(long iters)
 	return t;
 }
 
+/*
+ * Work in user mode that makes no system call: what the timer tick and
+ * the host's interrupts take from it.  In a guest, the exits per
+ * operation over the timer expiries per operation are the exits a tick
+ * costs.
+ */
+#define SPIN_LOOPS	100000
+
+static volatile unsigned int spin_sink;
+
+static uint64_t run_spin(long iters)
+{
+	uint64_t t0 = begin();
+	unsigned int j;
+	long i;
+
+	for (i = 0; i < iters; i++) {
+		for (j = 0; j < SPIN_LOOPS; j++)
+			spin_sink += j;
+	}
+	return end(t0);
+}
+
 /* One write of the count to null_hcall: iters hypercalls in the guest. */
 static uint64_t run_nullhcall(long iters)
 {
@@ -357,6 +380,7 @@ static struct bench benches[] = {
 	{ "pagefault",	"ns/fault",	1000,	run_pagefault,	1.0 },
 	{ "fork",	"us/fork",	1000,	run_fork,	1000.0 },
 	{ "pipe",	"us/roundtrip",	8000,	run_pipe,	1000.0 },
+	{ "spin",	"us/100k-loops", 2000,	run_spin,	1000.0 },
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
