@@ -12,13 +12,18 @@ runs=$(cmdline_opt bench.runs 7)
 scale=$(cmdline_opt bench.scale 1)
 load_lg
 
+# The disk of blkread: the host reads the file, the guest the same file
+# as its virtio-blk disk.
+dd if=/dev/zero of=/tmp/disk.img bs=1M count=16 2>/dev/null ||
+	result "FAIL cannot make /tmp/disk.img"
+
 echo "host: lgbench natively"
-/bin/lgbench -r "$runs" -s "$scale" >/tmp/host.log 2>&1 ||
+LGBENCH_DISK=/tmp/disk.img /bin/lgbench -r "$runs" -s "$scale" >/tmp/host.log 2>&1 ||
 	result "FAIL lgbench on the host: $(tail -n 3 /tmp/host.log)"
 sed 's/^/HOST /' /tmp/host.log
 
 echo "host: lgbench in a guest"
-/lguest --initrd=/guest.cpio.gz 64 /guest-bzImage test.poweroff=1 \
+/lguest --initrd=/guest.cpio.gz --block=/tmp/disk.img 64 /guest-bzImage test.poweroff=1 \
 	"bench.runs=$runs" "bench.scale=$scale" </dev/null >/tmp/guest.log 2>&1
 rc=$?
 grep -a 'BENCH' /tmp/guest.log | sed 's/^/GUEST /'

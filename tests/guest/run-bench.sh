@@ -24,6 +24,8 @@ bin=$(cmdline_opt bench.bin /bin/lgbench)
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
 echo "BENCH-BEGIN runs=$runs scale=$scale cpus=$(grep -c ^processor /proc/cpuinfo) clocksource=${cs:-?} kernel=$(uname -r)"
+# blkread reads the Launcher's --block disk, if there is one.
+[ -b /dev/vda ] && export LGBENCH_DISK=/dev/vda
 start=$(date +%s)
 # shellcheck disable=SC2046
 "$bin" -r "$runs" -s "$scale" $(echo "$only" | tr , ' ')

@@ -19,6 +19,11 @@
  *
  * listing every counter that moved by at least 0.01 per operation, and
  * "nullhcall" measures a hypercall that does nothing (guest only).
+ * Besides the micro-benchmarks there are three figures of whole work:
+ * "spin" (user-mode computation, where only the timer and the host's
+ * interrupts cost anything), "script" (a busybox shell script running
+ * ten programs) and "gzip" (busybox gzip on a megabyte of text); and,
+ * with LGBENCH_DISK=PATH, "blkread", sequential 1 MB reads of PATH.
  * Build: gcc -m32 -static -O2 -Wall.
  */
 #define _GNU_SOURCE
@@ -32,12 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_RUNS	31
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define STATS_PATH	"/sys/kernel/debug/lguest/host_stats"
 #define NULL_HCALL_PATH	"/sys/kernel/debug/lguest/null_hcall"
@@ -355,6 +362,130 @@ static uint64_t run_spin(long iters)
 	return end(t0);
 }
 
+/*
+ * Work a user would recognise, with busybox: a shell script that forks
+ * and execs ten programs, and gzip compressing a megabyte of text.
+ */
+#define GZIP_INPUT	"/tmp/lgbench-gzip.in"
+#define GZIP_BYTES	(1 << 20)
+
+static void run_program(char *const argv[], const char *out)
+{
+	int status, fd;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (out) {
+			fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (fd < 0 || dup2(fd, 1) < 0)
+				_exit(126);
+		}
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s exited with status 0x%x", argv[0], status);
+}
+
+static uint64_t run_script(long iters)
+{
+	char *const argv[] = { "/bin/sh", "-c",
+		"for i in 0 1 2 3 4 5 6 7 8 9; do /bin/true; done", NULL };
+	uint64_t t0 = begin();
+	long i;
+
+	for (i = 0; i < iters; i++)
+		run_program(argv, NULL);
+	return end(t0);
+}
+
+/* Text that compresses about as well as source code: words from a list. */
+static void make_gzip_input(void)
+{
+	static const char *const words[] = {
+		"static", "int", "return", "struct", "if", "else", "for",
+		"unsigned", "long", "void", "const", "char", "while", "page",
+		"guest", "host", "the", "of", "(i = 0;", "{\n", "}\n", "\n\t",
+	};
+	uint64_t x = 88172645463325252ull;
+	size_t n = 0;
+	FILE *f;
+
+	if (!access(GZIP_INPUT, R_OK))
+		return;
+	f = fopen(GZIP_INPUT, "w");
+	if (!f)
+		die("%s: %s", GZIP_INPUT, strerror(errno));
+	while (n < GZIP_BYTES) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n += fprintf(f, "%s ", words[x % ARRAY_SIZE(words)]);
+	}
+	if (fclose(f))
+		die("%s: %s", GZIP_INPUT, strerror(errno));
+}
+
+static uint64_t run_gzip(long iters)
+{
+	char *const argv[] = { "/bin/gzip", "-c", GZIP_INPUT, NULL };
+	uint64_t t0;
+	long i;
+
+	make_gzip_input();
+	t0 = begin();
+	for (i = 0; i < iters; i++)
+		run_program(argv, "/dev/null");
+	return end(t0);
+}
+
+/*
+ * Sequential reads of 1 MB from the disk in $LGBENCH_DISK (a file on the
+ * host; the same file as the guest's virtio-blk disk, read with O_DIRECT
+ * so that each run reaches the device), from its start, wrapping around.
+ */
+#define BLK_CHUNK	(1 << 20)
+
+static const char *disk;
+static long disk_chunks;
+
+static uint64_t run_blkread(long iters)
+{
+	struct stat st;
+	uint64_t t0, t;
+	void *buf;
+	long i;
+	int fd;
+
+	fd = open(disk, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st))
+		die("%s: %s", disk, strerror(errno));
+	if (S_ISBLK(st.st_mode)) {
+		close(fd);
+		fd = open(disk, O_RDONLY | O_DIRECT);
+		if (fd < 0)
+			die("%s: O_DIRECT: %s", disk, strerror(errno));
+	}
+	if (posix_memalign(&buf, 4096, BLK_CHUNK))
+		die("out of memory");
+	t0 = begin();
+	for (i = 0; i < iters; i++) {
+		off_t at = (off_t)(i % disk_chunks) * BLK_CHUNK;
+
+		if (pread(fd, buf, BLK_CHUNK, at) != BLK_CHUNK)
+			die("%s: read at %lld: %s", disk, (long long)at,
+			    strerror(errno));
+	}
+	t = end(t0);
+	free(buf);
+	close(fd);
+	return t;
+}
+
 /* One write of the count to null_hcall: iters hypercalls in the guest. */
 static uint64_t run_nullhcall(long iters)
 {
@@ -381,9 +512,11 @@ static struct bench benches[] = {
 	{ "fork",	"us/fork",	1000,	run_fork,	1000.0 },
 	{ "pipe",	"us/roundtrip",	8000,	run_pipe,	1000.0 },
 	{ "spin",	"us/100k-loops", 2000,	run_spin,	1000.0 },
+	{ "script",	"ms/script",	40,	run_script,	1000000.0 },
+	{ "gzip",	"ms/MB",	10,	run_gzip,	1000000.0 },
+	{ "blkread",	"ms/MB",	64,	run_blkread,	1000000.0 },
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NR_BENCHES	ARRAY_SIZE(benches)
 
 static int cmp_double(const void *a, const void *b)
@@ -402,6 +535,8 @@ static void measure(const struct bench *b)
 
 	/* Where there is no lguest host to call, there is no figure. */
 	if (b->run == run_nullhcall && access(NULL_HCALL_PATH, W_OK))
+		return;
+	if (b->run == run_blkread && !disk)
 		return;
 	if (iters < 1)
 		iters = 1;
@@ -433,7 +568,8 @@ static void usage(void)
 		"  NAME      figures to measure (default all):", MAX_RUNS);
 	for (i = 0; i < NR_BENCHES; i++)
 		fprintf(stderr, " %s", benches[i].name);
-	fputc('\n', stderr);
+	fputs("\n  LGBENCH_DISK=PATH: the file or disk blkread reads"
+	      " (no blkread without it)\n", stderr);
 	exit(2);
 }
 
@@ -464,6 +600,19 @@ int main(int argc, char **argv)
 	}
 
 	page_size = sysconf(_SC_PAGESIZE);
+	disk = getenv("LGBENCH_DISK");
+	if (disk && *disk) {
+		int fd = open(disk, O_RDONLY);
+		off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+
+		disk_chunks = size / BLK_CHUNK;
+		if (disk_chunks < 1)
+			die("LGBENCH_DISK=%s: want a file or device of 1 MB or more",
+			    disk);
+		close(fd);
+	} else {
+		disk = NULL;
+	}
 	pin_to_cpu0();
 	if (clock_getres(CLOCK_MONOTONIC, &res))
 		die("clock_getres(CLOCK_MONOTONIC): %s", strerror(errno));
