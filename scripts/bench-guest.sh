@@ -16,6 +16,7 @@
 #                    nopae, 0.1 for pae)
 #   --timeout SECS   limit for the QEMU run (default 1800)
 #
+# LGUEST_HOST_APPEND adds to the host's command line (e.g. "nosmap nosmep").
 # Log and results go to build/bench/ (guest-MODE.log, results-guest-MODE.txt;
 # with --out DIR, guest-MODE-NAME.log and results-guest-MODE-NAME.txt, NAME
 # the last part of DIR).
@@ -84,7 +85,7 @@ start=$SECONDS
 rc=0
 "$TOP/scripts/qemu-run.sh" --kernel "$kout/arch/x86/boot/bzImage" --initrd "$host" \
 	--log "$log" --smp 1 --mem 512 --timeout "$qtimeout" \
-	--append "tsc=unstable clocksource=refined-jiffies bench.runs=$runs bench.scale=$scale" \
+	--append "tsc=unstable clocksource=refined-jiffies bench.runs=$runs bench.scale=$scale${LGUEST_HOST_APPEND:+ $LGUEST_HOST_APPEND}" \
 	>/dev/null || rc=$?
 [[ $rc -eq 0 ]] ||
 	die "the benchmark run failed (qemu-run.sh exit $rc)" \
@@ -97,7 +98,7 @@ table=$OUT/results-guest-$mode$tag.txt
 	printf '# QEMU run time %ss; load average before: %s, after: %s\n' \
 		"$((SECONDS - start))" "$load" "$(cut -d' ' -f1 /proc/loadavg)"
 	tr -d '\r' <"$log" |
-		grep -a -o -E '(HOST|GUEST) BENCH [a-z0-9_]+ [0-9.]+ [a-z0-9/-]+ min=[0-9.]+' |
+		grep -a -o -E '(HOST|GUEST) BENCH [a-z0-9_]+ [0-9.]+ [A-Za-z0-9/-]+ min=[0-9.]+' |
 		awk '
 		{ sub("min=", "", $6); side = $1; f = $3
 		  if (!(f in unit)) { unit[f] = $5; order[++n] = f }

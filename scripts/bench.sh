@@ -100,7 +100,7 @@ qemu_flags=(--smp "$smp" --mem 256 --timeout "$qtimeout"
 # figures LOG: "name median unit min" for every BENCH line of a log.
 figures() {
 	tr -d '\r' <"$1" |
-		grep -a -o 'BENCH [a-z0-9_]* [0-9.]* [a-z0-9/-]* min=[0-9.]*' |
+		grep -a -o 'BENCH [a-z0-9_]* [0-9.]* [A-Za-z0-9/-]* min=[0-9.]*' |
 		awk '{ sub("min=", "", $5); print $2, $3, $4, $5 }'
 }
 
