@@ -29,7 +29,7 @@ while [[ $# -gt 0 ]]; do
 	case $1 in
 	nopae | pae) mode=$1 ;;
 	--no-build) build= ;;
-	--out) kout=$(cd "${2:?--out needs a directory}" && pwd); build= tag=-${kout##*/}; shift ;;
+	--out) kout=$(cd "${2:?--out needs a directory}" && pwd); build=''; tag=-${kout##*/}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift ;;
 	--scale) scale=${2:?--scale needs a number}; shift ;;
 	--timeout) qtimeout=${2:?--timeout needs seconds}; shift ;;
