@@ -1927,73 +1927,44 @@ static void *halted_irq_thread(void *arg)
 }
 
 /*
- * A guest that halts with its virtual interrupt flag off takes no
- * interrupt, so one that is raised must not wake it into a loop of
- * returns to a halt it cannot leave: it sleeps until a signal.
+ * A guest that halts where it takes no interrupt must not be woken into a
+ * loop of returns to a halt it cannot leave: it sleeps until a signal.
+ * So with its virtual interrupt flag off, and with it on inside its
+ * interrupt-return sequence (lguest_data.noirq_iret: here all its code),
+ * where the host delivers none either.
  */
-static void test_halt_irqs_off(void)
+static void halt_without_interrupts(const char *what, bool in_iret)
 {
 	struct lguest_pending p;
 	struct guest_data *d;
+	char name[96];
 	pthread_t t;
 
 	guest_mem(&thread_guest);
 	d = (struct guest_data *)(thread_guest.mem + DATA_GPA);
-	d->irq_enabled = 0;
+	d->irq_enabled = in_iret ? 0x200 : 0;
+	if (in_iret) {
+		d->noirq_iret = CODE_GPA;
+		d->noirq_iret_end = CODE_GPA + 0x100;
+	}
 	hypercall(&thread_guest, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
 	hypercall(&thread_guest, LHCALL_HALT, 0, 0, 0);
 	spin(&thread_guest);
-	if (!guest_start(&thread_guest, CODE_GPA, "halt, interrupts off"))
+	if (!guest_start(&thread_guest, CODE_GPA, what))
 		goto end;
 	set_handler(SIGUSR1, 0, -1, 0);
-	if (pthread_create(&t, NULL, halted_irq_thread,
-			   "halt, interrupts off")) {
+	if (pthread_create(&t, NULL, halted_irq_thread, (void *)what)) {
 		perror("lgabi: pthread_create");
 		exit(1);
 	}
-	expect(lgread(thread_guest.fd, &p, sizeof(p)), -EINTR,
-	       "halt, interrupts off: only the signal ends read()");
+	snprintf(name, sizeof(name), "%s: only the signal ends read()", what);
+	expect(lgread(thread_guest.fd, &p, sizeof(p)), -EINTR, "%s", name);
 	pthread_join(t, NULL);
 end:
 	signal(SIGUSR1, SIG_IGN);
 	guest_end(&thread_guest);
-	check_pins("halt, interrupts off: no pages left pinned");
-}
-
-/*
- * Nor can one that halts inside its interrupt-return sequence
- * (lguest_data.noirq_iret), where the host delivers no interrupt even with
- * the flag on.
- */
-static void test_halt_noirq_window(void)
-{
-	struct lguest_pending p;
-	struct guest_data *d;
-	pthread_t t;
-
-	guest_mem(&thread_guest);
-	d = (struct guest_data *)(thread_guest.mem + DATA_GPA);
-	d->irq_enabled = 0x200;
-	d->noirq_iret = CODE_GPA;
-	d->noirq_iret_end = CODE_GPA + 0x100;
-	hypercall(&thread_guest, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
-	hypercall(&thread_guest, LHCALL_HALT, 0, 0, 0);
-	spin(&thread_guest);
-	if (!guest_start(&thread_guest, CODE_GPA, "halt in the iret window"))
-		goto end;
-	set_handler(SIGUSR1, 0, -1, 0);
-	if (pthread_create(&t, NULL, halted_irq_thread,
-			   "halt in the iret window")) {
-		perror("lgabi: pthread_create");
-		exit(1);
-	}
-	expect(lgread(thread_guest.fd, &p, sizeof(p)), -EINTR,
-	       "halt in the iret window: only the signal ends read()");
-	pthread_join(t, NULL);
-end:
-	signal(SIGUSR1, SIG_IGN);
-	guest_end(&thread_guest);
-	check_pins("halt in the iret window: no pages left pinned");
+	snprintf(name, sizeof(name), "%s: no pages left pinned", what);
+	check_pins(name);
 }
 
 /* The raw io_uring system calls: the C library has no wrappers. */
@@ -2814,8 +2785,8 @@ int main(int argc, char **argv)
 	test_leaks();
 	test_pins();
 	test_launcher_ldt();
-	test_halt_irqs_off();
-	test_halt_noirq_window();
+	halt_without_interrupts("halt, interrupts off", false);
+	halt_without_interrupts("halt in the iret window", true);
 	test_user_workers();
 	test_debug_state();
 	test_spare_cleared(reserve);
