@@ -109,10 +109,14 @@ build_launcher() {
 # family 16 CPU under qemu-system-x86_64, whose TCG, unlike
 # qemu-system-i386's, runs the legacy-mode syscall instruction that an AMD
 # CPU with EFER.SCE runs (family 16, as family 6 makes Linux warn that
-# the AMD CPUs are not fit for SMP).
+# the AMD CPUs are not fit for SMP). The variants named in
+# $LGUEST_TSC_HOSTS boot with tsc_early_khz=2000000: under TCG the host
+# cannot calibrate its TSC and marks it unstable, and then gives its guests
+# no TSC; with a frequency given it keeps the TSC and so do they (their
+# clocksource and the timer deadline on the TSC instead of clock_ns).
 lguest_host_runs() {
 	local logs=$1 init=$2 guest=$3 files=() kout='' variants v k rc status=0
-	local qemu cpu
+	local qemu cpu append
 	shift 3
 	while [[ $# -gt 0 && $1 != -- ]]; do
 		files+=("$1")
@@ -139,11 +143,15 @@ lguest_host_runs() {
 			qemu='qemu-system-x86_64'
 			cpu=max,vendor=AuthenticAMD,family=16,model=2
 		fi
+		append=${LGUEST_HOST_APPEND:-}
+		if [[ " ${LGUEST_TSC_HOSTS:-} " == *" $v "* ]]; then
+			append+="${append:+ }tsc_early_khz=2000000"
+		fi
 		QEMU_SYSTEM=$qemu "$TOP/scripts/qemu-run.sh" \
 			--kernel "$k/arch/x86/boot/bzImage" ${cpu:+--cpu "$cpu"} \
 			--initrd "$logs/host-$v.cpio.gz" --log "$logs/$v.log" --smp 2 \
 			--mem 1024 --timeout "${LGUEST_HOST_TIMEOUT:-1500}" \
-			${LGUEST_HOST_APPEND:+--append "$LGUEST_HOST_APPEND"} || rc=$?
+			${append:+--append "$append"} || rc=$?
 		if [[ $rc -eq 0 ]]; then
 			echo "=== $v: PASS"
 		else

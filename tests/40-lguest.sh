@@ -23,6 +23,10 @@ set -euo pipefail
 # lguest_host_runs in scripts/lib.sh): there a guest's syscall instruction
 # does what it would on AMD hardware with EFER.SCE set.
 export LGUEST_AMD_HOSTS=${LGUEST_AMD_HOSTS-nopae}
+# The pae host keeps its TSC (see lguest_host_runs in scripts/lib.sh), so
+# that its guests, lgabi's included, use the TSC and the nopae host's
+# clock_ns: both clocks of the guest's timer deadline are tested.
+export LGUEST_TSC_HOSTS=${LGUEST_TSC_HOSTS-pae debug}
 out=$TEST_LOGS/lguest
 mkdir -p "$out"
 
