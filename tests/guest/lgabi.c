@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <dirent.h>
 #include <sys/mman.h>
@@ -95,6 +96,7 @@ static const struct {
 	ERRNO(EPERM), ERRNO(ENOENT), ERRNO(EINTR), ERRNO(EBADF),
 	ERRNO(ENOMEM), ERRNO(EFAULT), ERRNO(EBUSY), ERRNO(ENODEV),
 	ERRNO(EINVAL), ERRNO(ENOTTY), ERRNO(ESPIPE), ERRNO(ERESTART),
+	ERRNO(ENOSPC),
 };
 
 static const char *errname(int e)
@@ -415,7 +417,7 @@ static void test_file(void)
 /* No guest yet: every request but LHREQ_INITIALIZE is EINVAL. */
 static void test_before_init(void)
 {
-	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+	static const uint32_t unknown[] = { LHREQ_IOEVENTFD + 1, 0x80000000u,
 					    0xffffffffu };
 	uint32_t w[8], *edge = (uint32_t *)guarded_page() - 1;
 	char buf[64];
@@ -603,7 +605,7 @@ static void child_done(pid_t pid, const char *name)
  */
 static void test_requests(void)
 {
-	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+	static const uint32_t unknown[] = { LHREQ_IOEVENTFD + 1, 0x80000000u,
 					    0xffffffffu };
 	uint8_t *ro, *none = guarded_page();
 	uint32_t w[1024], *edge = (uint32_t *)none - 1, val, first, second;
@@ -675,7 +677,7 @@ static void test_requests(void)
 	w[0] = LHREQ_IRQ;
 	expect(lgwrite(fd, w, 4, 0), -EINVAL, "LHREQ_IRQ of 4 bytes");
 	expect(lgwrite(fd, w, 7, 0), -EINVAL, "LHREQ_IRQ of 7 bytes");
-	expect(lgwrite(fd, w, 12, 0), -EINVAL, "LHREQ_IRQ of 12 bytes");
+	expect(lgwrite(fd, w, 16, 0), -EINVAL, "LHREQ_IRQ of 16 bytes");
 	expect(lgwrite(fd, w, sizeof(w), 0), -EINVAL,
 	       "LHREQ_IRQ of %zu bytes", sizeof(w));
 	w[0] = LHREQ_GETREG;
@@ -967,8 +969,8 @@ static uint32_t test_endings(void)
 		       "read: 0 again after the power off");
 		expect(lgread(g.fd, buf, 0), 0,
 		       "read of 0 bytes after the power off");
-		expect(req1(g.fd, LHREQ_TRAP + 1, 0), -ENOENT,
-		       "request %#x after the power off", LHREQ_TRAP + 1);
+		expect(req1(g.fd, LHREQ_IOEVENTFD + 1, 0), -ENOENT,
+		       "request %#x after the power off", LHREQ_IOEVENTFD + 1);
 		expect(req1(g.fd, LHREQ_TRAP, 32), -ENOENT,
 		       "LHREQ_TRAP 32 after the power off");
 		expect(req1(g.fd, LHREQ_GETREG, LGUEST_REG_EAX), -ENOENT,
@@ -1260,8 +1262,8 @@ static void *other_thread(void *arg)
 		expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, 0), -EPERM,
 		       "thread: LHREQ_SETREG");
 		expect(req1(fd, LHREQ_TRAP, 13), -EPERM, "thread: LHREQ_TRAP");
-		expect(req1(fd, LHREQ_TRAP + 1, 0), -EPERM,
-		       "thread: request %#x", LHREQ_TRAP + 1);
+		expect(req1(fd, LHREQ_IOEVENTFD + 1, 0), -EPERM,
+		       "thread: request %#x", LHREQ_IOEVENTFD + 1);
 		expect(lgread(fd, buf, sizeof(buf)), -EPERM, "thread: read");
 		expect(lginit(fd, (uintptr_t)thread_guest.mem, RAM_PAGES, 0,
 			      RAM_PAGES), -EBUSY,
@@ -1501,7 +1503,7 @@ static void test_init_race(void)
  */
 static void child_order(int fd)
 {
-	static const uint32_t unknown[] = { LHREQ_TRAP + 1, 0x80000000u,
+	static const uint32_t unknown[] = { LHREQ_IOEVENTFD + 1, 0x80000000u,
 					    0xffffffffu };
 	uint32_t w[4] = { LHREQ_GETREG, LGUEST_REG_EIP, 0, 0 };
 	uint32_t *edge = (uint32_t *)guarded_page() - 1;
@@ -1525,7 +1527,7 @@ static void child_order(int fd)
 	expect(lgwrite(fd, w, 8, 1), -EINVAL, "child: LHREQ_GETREG at offset 1");
 	expect(req1(fd, LHREQ_IRQ, LGUEST_IRQS), -EINVAL, "child: LHREQ_IRQ 32");
 	w[0] = LHREQ_IRQ;
-	expect(lgwrite(fd, w, 12, 0), -EINVAL, "child: LHREQ_IRQ of 12 bytes");
+	expect(lgwrite(fd, w, 16, 0), -EINVAL, "child: LHREQ_IRQ of 16 bytes");
 	munmap((uint8_t *)(edge + 1) - PAGE, 2 * PAGE);
 }
 
@@ -1609,8 +1611,8 @@ owner_gone:
 	       "owner gone: LHREQ_GETREG");
 	expect(lgread(g.fd, &p, sizeof(p)), -EPERM, "owner gone: read");
 	expect(req1(g.fd, LHREQ_TRAP, 13), -EPERM, "owner gone: LHREQ_TRAP");
-	expect(req1(g.fd, LHREQ_TRAP + 1, 0), -EPERM,
-	       "owner gone: request %#x", LHREQ_TRAP + 1);
+	expect(req1(g.fd, LHREQ_IOEVENTFD + 1, 0), -EPERM,
+	       "owner gone: request %#x", LHREQ_IOEVENTFD + 1);
 	expect(req1(g.fd, LHREQ_IRQ, 4), 8, "owner gone: LHREQ_IRQ");
 	check_pinning("owner gone: its guest still holds its pages");
 end:
@@ -1674,8 +1676,8 @@ static int after_exec(const char *arg)
 	expect(req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, 0), -EPERM,
 	       "after exec: LHREQ_SETREG");
 	expect(req1(fd, LHREQ_TRAP, 13), -EPERM, "after exec: LHREQ_TRAP");
-	expect(req1(fd, LHREQ_TRAP + 1, 0), -EPERM,
-	       "after exec: request %#x", LHREQ_TRAP + 1);
+	expect(req1(fd, LHREQ_IOEVENTFD + 1, 0), -EPERM,
+	       "after exec: request %#x", LHREQ_IOEVENTFD + 1);
 	expect(lgwrite(fd, w, 12, 0), -EPERM,
 	       "after exec: LHREQ_GETREG of 12 bytes");
 	expect(req1(fd, LHREQ_IRQ, 6), 8, "after exec: LHREQ_IRQ");
@@ -2528,6 +2530,191 @@ end:
 }
 
 /*
+ * Device registers the host answers (LHREQ_IRQ_STATUS, LHREQ_IOEVENTFD):
+ * every error of the two requests, then a guest that reads its status,
+ * acknowledges part of it and rings its doorbell in each instruction form
+ * the host decodes, without a trip to this Launcher, and dies of a form
+ * it does not decode.  Elsewhere in device memory is still ours.
+ */
+#define REG_STATUS	(RAM_SIZE + 0x60)
+#define REG_ACK		(RAM_SIZE + 0x64)
+#define REG_BELL	(RAM_SIZE + 0x50)
+#define REG_IRQ		3u
+
+static long req3(int fd, uint32_t req, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t w[4] = { req, a, b, c };
+
+	return lgwrite(fd, w, sizeof(w), 0);
+}
+
+/* mov OPCODE with a ModRM of register reg and an absolute address */
+static uint32_t mov_abs(struct guest *g, uint8_t op, int reg, uint32_t addr)
+{
+	uint32_t at = insn2(g, op, 0x05 | reg << 3);
+
+	put32(g, addr);
+	return at;
+}
+
+static void expect_reg(struct guest *g, uint32_t reg, uint32_t want,
+		       const char *name)
+{
+	uint32_t val = 0;
+	long r = getreg(g->fd, reg, &val);
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "got %ld, %#x, want 4, %#x", r, val,
+		 want);
+	check(r == 4 && val == want, detail, "%s", name);
+}
+
+static void host_register_errors(int fd)
+{
+	uint32_t w[5] = { LHREQ_IRQ_STATUS, REG_IRQ, REG_STATUS, REG_ACK, 0 };
+	int efd = eventfd(0, EFD_CLOEXEC), pfd[2] = { -1, -1 };
+	unsigned int i;
+
+	expect(lgwrite(fd, w, 12, 0), -EINVAL, "LHREQ_IRQ_STATUS of 12 bytes");
+	expect(lgwrite(fd, w, 20, 0), -EINVAL, "LHREQ_IRQ_STATUS of 20 bytes");
+	expect(req3(fd, LHREQ_IRQ_STATUS, LGUEST_IRQS, REG_STATUS, REG_ACK),
+	       -EINVAL, "LHREQ_IRQ_STATUS of line 32");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, PAGE, REG_ACK), -EINVAL,
+	       "LHREQ_IRQ_STATUS in RAM");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, REG_STATUS, PAGE), -EINVAL,
+	       "LHREQ_IRQ_STATUS acknowledged in RAM");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, REG_STATUS + 2, REG_ACK),
+	       -EINVAL, "LHREQ_IRQ_STATUS not 4-byte aligned");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, MMIO_PAGES * PAGE, REG_ACK),
+	       -EINVAL, "LHREQ_IRQ_STATUS beyond device memory");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, 0xfffffffcu, REG_ACK),
+	       -EINVAL, "LHREQ_IRQ_STATUS at 0xfffffffc");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, REG_STATUS, REG_STATUS),
+	       -EINVAL, "LHREQ_IRQ_STATUS acknowledged at the status");
+	expect(req3(fd, LHREQ_IRQ_STATUS, REG_IRQ, 0, 0), 16,
+	       "LHREQ_IRQ_STATUS 0: none");
+
+	w[0] = LHREQ_IOEVENTFD;
+	w[1] = REG_BELL;
+	w[2] = efd;
+	expect(lgwrite(fd, w, 8, 0), -EINVAL, "LHREQ_IOEVENTFD of 8 bytes");
+	expect(lgwrite(fd, w, 16, 0), -EINVAL, "LHREQ_IOEVENTFD of 16 bytes");
+	expect(req2(fd, LHREQ_IOEVENTFD, PAGE, efd), -EINVAL,
+	       "LHREQ_IOEVENTFD in RAM");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL + 1, efd), -EINVAL,
+	       "LHREQ_IOEVENTFD not 4-byte aligned");
+	expect(req2(fd, LHREQ_IOEVENTFD, MMIO_PAGES * PAGE, efd), -EINVAL,
+	       "LHREQ_IOEVENTFD beyond device memory");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, fd), -EINVAL,
+	       "LHREQ_IOEVENTFD of /dev/lguest");
+	if (!pipe(pfd))
+		expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, pfd[0]), -EINVAL,
+		       "LHREQ_IOEVENTFD of a pipe");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, 1000), -EBADF,
+	       "LHREQ_IOEVENTFD of a closed fd");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, -2), -EBADF,
+	       "LHREQ_IOEVENTFD of fd -2");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, -1), -ENOENT,
+	       "LHREQ_IOEVENTFD removes what is not there");
+	for (i = 0; i < LGUEST_IOEVENTFDS; i++)
+		if (req2(fd, LHREQ_IOEVENTFD, RAM_SIZE + PAGE + 4 * i,
+			 efd) != 12)
+			break;
+	expect(i, LGUEST_IOEVENTFDS, "LHREQ_IOEVENTFD: %u doorbells",
+	       LGUEST_IOEVENTFDS);
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, efd), -ENOSPC,
+	       "LHREQ_IOEVENTFD: one more");
+	expect(req2(fd, LHREQ_IOEVENTFD, RAM_SIZE + PAGE, efd), 12,
+	       "LHREQ_IOEVENTFD again at the same address");
+	expect(req2(fd, LHREQ_IOEVENTFD, RAM_SIZE + PAGE, -1), 12,
+	       "LHREQ_IOEVENTFD -1 removes");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, efd), 12,
+	       "LHREQ_IOEVENTFD in the freed slot");
+	/* The rest stay registered: closing the guest drops them. */
+	close(efd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+static void test_host_registers(void)
+{
+	struct lguest_pending p;
+	uint32_t bad, eip;
+	uint64_t rung = 0;
+	char dir[128] = "";
+	struct stats s;
+	struct guest g;
+	int efd;
+
+	guest_mem(&g);
+	page_tables(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	hypercall(&g, LHCALL_NEW_PGTABLE, PGD_GPA, 0, 0);
+	load(&g, MMIO_VA + 0x60);			/* a1: status */
+	mov_abs(&g, 0xc7, 0, MMIO_VA + 0x64);		/* c7: ack 4 */
+	put32(&g, 4);
+	mov_abs(&g, 0x8b, EBX, MMIO_VA + 0x60);		/* 8b: status */
+	mov_abs(&g, 0x8b, EDX, MMIO_VA + 0x64);		/* the ack reads ~0 */
+	mov_imm(&g, ECX, 0);
+	mov_abs(&g, 0x89, ECX, MMIO_VA + 0x50);		/* 89: the doorbell */
+	put8(&g, 0xa3);					/* a3: again */
+	put32(&g, MMIO_VA + 0x50);
+	out(&g, 0x80);
+	eip = load(&g, MMIO_VA + 0x70);			/* not registered */
+	bad = insn2(&g, 0x66, 0x8b);			/* mov 16-bit: #GP */
+	put8(&g, 0x05);
+	put32(&g, MMIO_VA + 0x60);
+	spin(&g);
+	if (!guest_start(&g, CODE_GPA, "host registers"))
+		goto end;
+	host_register_errors(g.fd);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	expect(req3(g.fd, LHREQ_IRQ_STATUS, REG_IRQ, REG_STATUS, REG_ACK), 16,
+	       "LHREQ_IRQ_STATUS");
+	expect(req2(g.fd, LHREQ_IOEVENTFD, REG_BELL, efd), 12,
+	       "LHREQ_IOEVENTFD");
+	expect(req2(g.fd, LHREQ_IRQ, REG_IRQ, 0x5), 12,
+	       "LHREQ_IRQ with status bits 0x5");
+	if (!run_to(&g, LGUEST_PENDING_PIO, &p,
+		    "host registers: no trip out before the out")) {
+		char reason[256] = "";
+
+		lgread(g.fd, reason, sizeof(reason) - 1);
+		defuse(reason);
+		printf("lgabi: host registers: the guest ended: \"%s\"\n",
+		       reason);
+		goto end;
+	}
+	expect_reg(&g, LGUEST_REG_EAX, 0x5, "host registers: status read");
+	expect_reg(&g, LGUEST_REG_EBX, 0x1,
+		   "host registers: status after the ack of 4");
+	expect_reg(&g, LGUEST_REG_EDX, 0xffffffffu,
+		   "host registers: the ack register reads all ones");
+	check(read(efd, &rung, sizeof(rung)) == sizeof(rung) && rung == 2,
+	      "not signalled twice", "host registers: the doorbell rang twice");
+	if (debugfs_stats(&s, dir, sizeof(dir))) {
+		expect(stat_of(&s, "host_mmio"), 6,
+		       "host registers: host_mmio counts the accesses");
+		expect(stat_of(&s, "doorbell"), 2,
+		       "host registers: doorbell counts the rings");
+		expect(stat_of(&s, "launcher_mmio"), 0,
+		       "host registers: no access went to the Launcher");
+	}
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, eip);
+	if (run_to(&g, LGUEST_PENDING_MMIO, &p,
+		   "host registers: the rest of device memory is ours"))
+		expect(p.addr, RAM_SIZE + 0x70,
+		       "host registers: the address of the rest");
+	req2(g.fd, LHREQ_SETREG, LGUEST_REG_EIP, bad);
+	check_death(&g, "device register",
+		    "host registers: an access the host cannot decode");
+	close(efd);
+end:
+	guest_end(&g);
+	check_pins("host registers: no pages left pinned");
+}
+
+/*
  * The shadows' budget: a guest that loads six page tables, each mapping
  * every slot below the Switcher to one page table, and touches one
  * address per slot, would need six shadows full of PTE pages; the host
@@ -2793,6 +2980,7 @@ int main(int argc, char **argv)
 	test_spare_cleared(reserve);
 	test_syscall_msr();
 	test_stats();
+	test_host_registers();
 	test_timer_deadline();
 	test_shadow_budget(reserve);
 	check_pins("the end: no pages left pinned");

@@ -35,6 +35,8 @@ static const char *req_name(uint32_t req)
 		[LHREQ_GETREG] = "LHREQ_GETREG",
 		[LHREQ_SETREG] = "LHREQ_SETREG",
 		[LHREQ_TRAP] = "LHREQ_TRAP",
+		[LHREQ_IRQ_STATUS] = "LHREQ_IRQ_STATUS",
+		[LHREQ_IOEVENTFD] = "LHREQ_IOEVENTFD",
 	};
 
 	return req < ARRAY_SIZE(names) ? names[req] : "request";
@@ -209,19 +211,52 @@ void vcpu_setreg(enum lguest_reg reg, uint32_t val)
 /*
  * A device thread may raise an interrupt just as the guest dies; the
  * main thread then reports the death, so ENOENT is not an error here.
+ * n is 2, or 3 with status bits for the line's status register.
  */
-void vcpu_irq(unsigned int irq)
+static void send_irq(const uint32_t *req, size_t n)
 {
-	uint32_t req[] = { LHREQ_IRQ, irq };
 	int ret, err;
 
 	pthread_mutex_lock(&irq_lock);
-	ret = request(req, ARRAY_SIZE(req));
+	ret = request(req, n);
 	err = errno;
 	pthread_mutex_unlock(&irq_lock);
 	if (ret && err != ENOENT)
-		fatal(EXIT_INTERNAL, "LHREQ_IRQ(%u) failed: %s", irq,
+		fatal(EXIT_INTERNAL, "LHREQ_IRQ(%u) failed: %s", req[1],
 		      strerror(err));
+}
+
+void vcpu_irq(unsigned int irq)
+{
+	uint32_t req[] = { LHREQ_IRQ, irq };
+
+	send_irq(req, ARRAY_SIZE(req));
+}
+
+void vcpu_irq_status(unsigned int irq, uint32_t bits)
+{
+	uint32_t req[] = { LHREQ_IRQ, irq, bits };
+
+	send_irq(req, ARRAY_SIZE(req));
+}
+
+/*
+ * Registers the host answers itself (see <linux/lguest_launcher.h>).
+ * Both return 0, or -1 with errno: the caller then answers the register
+ * as before.
+ */
+int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack)
+{
+	uint32_t req[] = { LHREQ_IRQ_STATUS, irq, status, ack };
+
+	return request(req, ARRAY_SIZE(req));
+}
+
+int lgdev_ioeventfd(uint32_t gpa, int fd)
+{
+	uint32_t req[] = { LHREQ_IOEVENTFD, gpa, (uint32_t)fd };
+
+	return request(req, ARRAY_SIZE(req));
 }
 
 void vcpu_trap(unsigned int trapnr)

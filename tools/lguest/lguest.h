@@ -221,7 +221,10 @@ int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
 uint32_t vcpu_getreg(enum lguest_reg reg);
 void vcpu_setreg(enum lguest_reg reg, uint32_t val);
 void vcpu_irq(unsigned int irq);
+void vcpu_irq_status(unsigned int irq, uint32_t bits);
 void vcpu_trap(unsigned int trapnr);
+int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack);
+int lgdev_ioeventfd(uint32_t gpa, int fd);
 ssize_t vcpu_run(struct lguest_pending *p);
 ssize_t lgdev_death_reason(char *buf, size_t size);
 
@@ -278,7 +281,8 @@ struct device {
 	uint32_t driver_features_sel;
 	uint32_t queue_sel;
 	uint32_t status;
-	uint32_t isr;
+	uint32_t isr;			/* unless the host keeps it: */
+	bool host_isr;			/* LHREQ_IRQ_STATUS */
 	uint32_t config_generation;
 	unsigned int nvqs;
 	struct virtqueue vqs[MAX_VQS];
@@ -303,6 +307,14 @@ struct device {
 	int (*start)(struct device *dev);
 	void (*stop)(struct device *dev);
 	void *priv;
+	/*
+	 * QueueNotify as a doorbell (LHREQ_IOEVENTFD): the host signals this
+	 * eventfd (-1 before there is one), and the doorbell thread does
+	 * what the guest asked for, without the main thread.
+	 */
+	int doorbell_fd;
+	bool doorbell_ok;
+	struct dev_thread doorbell;
 };
 
 /* A buffer the guest put in a virtqueue, split into its two halves. */
@@ -345,6 +357,7 @@ void vq_interrupt(struct virtqueue *vq);
 __printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
 bool virtio_has_feature(const struct device *dev, unsigned int bit);
 void devices_reset(void);
+void devices_attach(void);
 int devices_start(void);
 void devices_stop(void);
 uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,

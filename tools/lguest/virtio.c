@@ -15,9 +15,12 @@
  * (VIRTIO_CONFIG_S_NEEDS_RESET), as the virtio spec has it.  Nothing the
  * guest writes may crash or hang the Launcher.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -44,6 +47,8 @@ void virtio_device_init(struct device *dev, const char *name,
 	dev->mmio_read = virtio_mmio_read;
 	dev->mmio_write = virtio_mmio_write;
 	pthread_mutex_init(&dev->lock, NULL);
+	dev->doorbell_fd = -1;
+	dev_thread_init(&dev->doorbell, name, "doorbell");
 }
 
 struct virtqueue *virtio_add_vq(struct device *dev, const char *name,
@@ -82,14 +87,90 @@ void devices_clear(void)
 	ndevices = 0;
 }
 
+static bool is_virtio(const struct device *dev)
+{
+	return dev->mmio_write == virtio_mmio_write;
+}
+
+/* Under the device lock; a new status starts at 0 in the host. */
+static void attach_irq_status(struct device *dev)
+{
+	dev->host_isr = !lgdev_irq_status(dev->irq,
+			dev->mmio_addr + VIRTIO_MMIO_INTERRUPT_STATUS,
+			dev->mmio_addr + VIRTIO_MMIO_INTERRUPT_ACK);
+}
+
+/*
+ * A new guest (at the start and at each restart) exists in the host:
+ * hand it the registers the host can answer for each virtio device.  The
+ * interrupt status and its acknowledge, so that an interrupt costs the
+ * guest no trip out to us; and QueueNotify as a doorbell, an eventfd that
+ * wakes the device's doorbell thread (devices_start()), so that a notify
+ * costs none either.  What the host refuses stays with the main thread.
+ */
+void devices_attach(void)
+{
+	struct device *dev;
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		dev = devices[i];
+		if (!is_virtio(dev))
+			continue;
+		pthread_mutex_lock(&dev->lock);
+		attach_irq_status(dev);
+		if (dev->doorbell_fd < 0)
+			dev->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		dev->doorbell_ok = dev->doorbell_fd >= 0 &&
+			!lgdev_ioeventfd(dev->mmio_addr + VIRTIO_MMIO_QUEUE_NOTIFY,
+					 dev->doorbell_fd);
+		if (!dev->doorbell_ok)
+			vmsg("%s: notifies go through the main thread: %s",
+			     dev->name, strerror(errno));
+		pthread_mutex_unlock(&dev->lock);
+	}
+}
+
+/*
+ * The guest kicked one of the device's queues: it does not say which (the
+ * host drops the value written), so look at each.  A notify for a queue
+ * with nothing new in it finds nothing to do.
+ */
+static void *doorbell_thread(void *arg)
+{
+	struct device *dev = arg;
+	unsigned int i;
+	uint64_t n;
+
+	while (dev_thread_wait(&dev->doorbell, dev->doorbell_fd) >= 0) {
+		if (read(dev->doorbell_fd, &n, sizeof(n)) < 0 &&
+		    errno != EAGAIN) {
+			vmsg("%s: doorbell: %s", dev->name, strerror(errno));
+			break;
+		}
+		pthread_mutex_lock(&dev->lock);
+		for (i = 0; i < dev->nvqs && virtio_running(dev); i++)
+			if (dev->vqs[i].ready && dev->vqs[i].notify)
+				dev->vqs[i].notify(dev, &dev->vqs[i]);
+		pthread_mutex_unlock(&dev->lock);
+	}
+	return NULL;
+}
+
 /* Start the devices' threads, once the guest is set up. */
 int devices_start(void)
 {
+	struct device *dev;
 	unsigned int i;
 
-	for (i = 0; i < ndevices; i++)
-		if (devices[i]->start && devices[i]->start(devices[i]))
+	for (i = 0; i < ndevices; i++) {
+		dev = devices[i];
+		if (dev->start && dev->start(dev))
 			return -1;
+		if (dev->doorbell_fd >= 0 &&
+		    dev_thread_start(&dev->doorbell, doorbell_thread, dev))
+			return -1;
+	}
 	return 0;
 }
 
@@ -98,9 +179,11 @@ void devices_stop(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < ndevices; i++)
+	for (i = 0; i < ndevices; i++) {
 		if (devices[i]->stop)
 			devices[i]->stop(devices[i]);
+		dev_thread_stop(&devices[i]->doorbell);
+	}
 }
 
 /* The first page number after the device pages: LHREQ_INITIALIZE's mmio_pages. */
@@ -136,6 +219,10 @@ bool virtio_running(const struct device *dev)
 
 static void raise_irq(struct device *dev, uint32_t why)
 {
+	if (dev->host_isr) {
+		vcpu_irq_status(dev->irq, why);
+		return;
+	}
 	dev->isr |= why;
 	vcpu_irq(dev->irq);
 }
@@ -283,6 +370,8 @@ static void write_status(struct device *dev, uint32_t val)
 
 	if (val == 0) {
 		reset_device(dev);
+		if (dev->host_isr)
+			attach_irq_status(dev);
 		return;
 	}
 	/* NEEDS_RESET is ours to set; only a reset clears it. */

@@ -136,6 +136,27 @@ void vcpu_irq(unsigned int irq)
 	__atomic_fetch_add(&irqs, 1, __ATOMIC_SEQ_CST);
 }
 
+/* This host answers no device register: the Launcher keeps them all. */
+void vcpu_irq_status(unsigned int irq, uint32_t bits)
+{
+	fail("IRQ %u with status 0x%x, but no status register was given", irq,
+	     bits);
+}
+
+int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack)
+{
+	(void)irq, (void)status, (void)ack;
+	errno = EINVAL;
+	return -1;
+}
+
+int lgdev_ioeventfd(uint32_t gpa, int fd)
+{
+	(void)gpa, (void)fd;
+	errno = EINVAL;
+	return -1;
+}
+
 void vcpu_trap(unsigned int trapnr)
 {
 	fprintf(stderr, "fake: trap %u at eip 0x%x\n", trapnr,

@@ -10,6 +10,7 @@
 uint32_t fake_regs[LGUEST_NR_REGS];
 unsigned int fake_irqs[FAKE_LOG];
 unsigned int fake_nirqs;
+uint32_t fake_irq_bits[FAKE_LOG];
 unsigned int fake_traps[FAKE_LOG];
 unsigned int fake_ntraps;
 
@@ -35,10 +36,30 @@ void vcpu_setreg(enum lguest_reg reg, uint32_t val)
 		fake_regs[reg] = val;
 }
 
+void vcpu_irq_status(unsigned int irq, uint32_t bits)
+{
+	if (fake_nirqs < FAKE_LOG) {
+		fake_irq_bits[fake_nirqs] = bits;
+		fake_irqs[fake_nirqs++] = irq;
+	}
+}
+
 void vcpu_irq(unsigned int irq)
 {
-	if (fake_nirqs < FAKE_LOG)
-		fake_irqs[fake_nirqs++] = irq;
+	vcpu_irq_status(irq, 0);
+}
+
+/* A host that answers no register: the devices keep them all. */
+int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack)
+{
+	(void)irq, (void)status, (void)ack;
+	return -1;
+}
+
+int lgdev_ioeventfd(uint32_t gpa, int fd)
+{
+	(void)gpa, (void)fd;
+	return -1;
 }
 
 void vcpu_trap(unsigned int trapnr)
