@@ -83,25 +83,27 @@ if wait_for blk-flush 'FLUSHED 6'; then
 	/lgio verify /tmp/f.img 12 "$n" || fail "a flushed MB of f.img is not intact"
 fi
 
-echo "host: === block: two guests at the same time, each with its own disk"
+echo "host: === block: two guests at the same time, each with its own disk (one with --doorbells)"
 image /tmp/b.img 16
 image /tmp/c.img 16
 run_guest two-b --block=/tmp/b.img -- lgtest=blk-write lgseed=21
 pb=$pid
-run_guest two-c --block=/tmp/c.img -- lgtest=blk-write lgseed=22
+run_guest two-c --doorbells --block=/tmp/c.img -- lgtest=blk-write lgseed=22
 pc=$pid
 finish two-b $pb
 finish two-c $pc
 /lgio verify /tmp/b.img 21 16 || fail "b.img does not hold the first guest's data"
 /lgio verify /tmp/c.img 22 16 || fail "c.img does not hold the second guest's data"
 
-# net_test NAME NET SEED TUNNET: a guest at NET.2 with --tunnet=TUNNET and
-# the host at NET.1 ping each other and exchange 8 MB each way, the data
-# checked by the receiver (the guest sends seed SEED, the host SEED + 1).
+# net_test NAME NET SEED TUNNET [OPTION]: a guest at NET.2 with
+# --tunnet=TUNNET (and the Launcher OPTION) and the host at NET.1 ping each
+# other and exchange 8 MB each way, the data checked by the receiver (the
+# guest sends seed SEED, the host SEED + 1).
 net_test() {
 	/lgio recv 5000 "$3" 8 >"/tmp/$1-recv.log" 2>&1 &
 	prx=$!
-	run_guest "$1" "--tunnet=$4" -- lgtest=net "lgnet=$2" "lgseed=$3"
+	# shellcheck disable=SC2086 # $5 is an option or nothing
+	run_guest "$1" "--tunnet=$4" $5 -- lgtest=net "lgnet=$2" "lgseed=$3"
 	pnet=$pid
 	if wait_for "$1" 'LISTENING 5001'; then
 		ping -c 2 -W 5 "$2.2" || fail "$1: the guest does not answer the host's ping"
@@ -124,29 +126,47 @@ net_test() {
 echo "host: === network: pings and 8 MB each way over a tap"
 net_test net 192.168.19 31 192.168.19.1
 
-echo "host: === network: the same through a bridge of the host"
+echo "host: === network: the same through a bridge of the host, with --doorbells"
 if ! { ip link add lgbr0 type bridge && ip addr add 192.168.20.1/24 dev lgbr0 &&
 	ip link set lgbr0 up; }; then
 	fail "cannot make the bridge lgbr0"
 fi
-net_test net-bridge 192.168.20 33 bridge:lgbr0
+net_test net-bridge 192.168.20 33 bridge:lgbr0 --doorbells
 ip link del lgbr0
 
-echo "host: === entropy: virtio-rng"
-run_guest rng --rng -- lgtest=rng
+echo "host: === entropy: virtio-rng, with --doorbells"
+run_guest rng --rng --doorbells -- lgtest=rng
 finish rng $pid
 
-echo "host: === reboot: the guest reboots and comes back in the same Launcher"
+echo "host: === reboot: the guest reboots and comes back in the same Launcher, with --doorbells"
 image /tmp/r.img 1
-run_guest reboot --block=/tmp/r.img -- lgtest=reboot
+run_guest reboot --block=/tmp/r.img --doorbells -- lgtest=reboot
 finish reboot $pid
 grep -q 'second boot after the reboot' /tmp/reboot.log || fail "the guest did not come back after its reboot"
 
-echo "host: === privileges: --chroot and --username"
+# stat NAME FILE: a counter of the host's stats FILE for a guest.
+stat() { sed -n "s/^$1 //p" "$2"; }
+
+echo "host: === privileges: --chroot and --username; the host answers the device registers"
 mkdir -p /jail
-run_guest priv --block=/tmp/r.img --chroot=/jail --username=lguest -- lgtest=wait
+run_guest priv --block=/tmp/r.img --chroot=/jail --username=lguest --doorbells -- lgtest=wait
 ppriv=$pid
 if wait_for priv GUEST-WAITING; then
+	# The guest read its disk's partition table through the doorbell
+	# and took the interrupts with the host's status registers.
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	f=''
+	for d in /sys/kernel/debug/lguest/"$ppriv"-*; do
+		[ -e "$d/stats" ] && f=$d/stats
+	done
+	if [ -z "$f" ]; then
+		fail "no debugfs stats for the guest of Launcher $ppriv"
+	else
+		echo "host: doorbell $(stat doorbell "$f"), host_mmio $(stat host_mmio "$f"), launcher_mmio $(stat launcher_mmio "$f")"
+		[ "$(stat doorbell "$f")" -gt 0 ] || fail "--doorbells: no doorbell rang"
+		[ "$(stat host_mmio "$f")" -gt "$(stat doorbell "$f")" ] ||
+			fail "the host answered no status register"
+	fi
 	uids=$(sed -n 's/^Uid:[[:space:]]*//p' "/proc/$ppriv/status")
 	root=$(readlink "/proc/$ppriv/root")
 	echo "host: the Launcher runs with uids '$uids', root '$root'"

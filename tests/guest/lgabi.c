@@ -96,7 +96,7 @@ static const struct {
 	ERRNO(EPERM), ERRNO(ENOENT), ERRNO(EINTR), ERRNO(EBADF),
 	ERRNO(ENOMEM), ERRNO(EFAULT), ERRNO(EBUSY), ERRNO(ENODEV),
 	ERRNO(EINVAL), ERRNO(ENOTTY), ERRNO(ESPIPE), ERRNO(ERESTART),
-	ERRNO(ENOSPC),
+	ERRNO(ENOSPC), ERRNO(EEXIST),
 };
 
 static const char *errname(int e)
@@ -2540,6 +2540,7 @@ end:
 #define REG_ACK		(RAM_SIZE + 0x64)
 #define REG_BELL	(RAM_SIZE + 0x50)
 #define REG_IRQ		3u
+#define REG_OTHER	(RAM_SIZE + 2 * PAGE + 0x60)
 
 static long req3(int fd, uint32_t req, uint32_t a, uint32_t b, uint32_t c)
 {
@@ -2630,6 +2631,25 @@ static void host_register_errors(int fd)
 	       "LHREQ_IOEVENTFD -1 removes");
 	expect(req2(fd, LHREQ_IOEVENTFD, REG_BELL, efd), 12,
 	       "LHREQ_IOEVENTFD in the freed slot");
+	/* One register where another is: only a line's own again. */
+	expect(req3(fd, LHREQ_IRQ_STATUS, 4, REG_OTHER, REG_OTHER + 4), 16,
+	       "LHREQ_IRQ_STATUS of line 4");
+	expect(req3(fd, LHREQ_IRQ_STATUS, 4, REG_OTHER, REG_OTHER + 4), 16,
+	       "LHREQ_IRQ_STATUS of line 4 again");
+	expect(req3(fd, LHREQ_IRQ_STATUS, 5, REG_OTHER + 4, REG_OTHER + 8),
+	       -EEXIST, "LHREQ_IRQ_STATUS at another line's acknowledge");
+	expect(req3(fd, LHREQ_IRQ_STATUS, 5, REG_OTHER + 8, REG_OTHER), -EEXIST,
+	       "LHREQ_IRQ_STATUS acknowledged at another line's status");
+	expect(req3(fd, LHREQ_IRQ_STATUS, 5, REG_OTHER + 8, REG_BELL), -EEXIST,
+	       "LHREQ_IRQ_STATUS acknowledged at a doorbell");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_OTHER + 4, efd), -EEXIST,
+	       "LHREQ_IOEVENTFD at a status register's acknowledge");
+	expect(req3(fd, LHREQ_IRQ_STATUS, 4, 0, 0), 16,
+	       "LHREQ_IRQ_STATUS 0 removes line 4's");
+	expect(req2(fd, LHREQ_IOEVENTFD, RAM_SIZE + PAGE + 4, -1), 12,
+	       "LHREQ_IOEVENTFD -1 again");
+	expect(req2(fd, LHREQ_IOEVENTFD, REG_OTHER + 4, efd), 12,
+	       "LHREQ_IOEVENTFD where it was");
 	/* The rest stay registered: closing the guest drops them. */
 	close(efd);
 	close(pfd[0]);

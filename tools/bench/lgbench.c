@@ -514,7 +514,7 @@ static struct bench benches[] = {
 	{ "spin",	"us/100k-loops", 2000,	run_spin,	1000.0 },
 	{ "script",	"ms/script",	40,	run_script,	1000000.0 },
 	{ "gzip",	"ms/MB",	10,	run_gzip,	1000000.0 },
-	{ "blkread",	"ms/MB",	64,	run_blkread,	1000000.0 },
+	{ "blkread",	"ms/MB",	256,	run_blkread,	1000000.0 },
 };
 
 #define NR_BENCHES	ARRAY_SIZE(benches)

@@ -119,6 +119,7 @@ struct config {
 	unsigned int nnets;
 	struct tunnet nets[MAX_DEVICES];
 	bool rng;
+	bool doorbells;
 	/* Who the Launcher becomes once the guest is set up (or NULL). */
 	const char *username;
 	const char *chroot;
@@ -308,12 +309,11 @@ struct device {
 	void (*stop)(struct device *dev);
 	void *priv;
 	/*
-	 * QueueNotify as a doorbell (LHREQ_IOEVENTFD): the host signals this
-	 * eventfd (-1 before there is one), and the doorbell thread does
-	 * what the guest asked for, without the main thread.
+	 * With --doorbells, QueueNotify is a doorbell (LHREQ_IOEVENTFD): the
+	 * host signals this eventfd (-1 without one), and the doorbell
+	 * thread does what the guest asked for, without the main thread.
 	 */
 	int doorbell_fd;
-	bool doorbell_ok;
 	struct dev_thread doorbell;
 };
 
@@ -357,7 +357,7 @@ void vq_interrupt(struct virtqueue *vq);
 __printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
 bool virtio_has_feature(const struct device *dev, unsigned int bit);
 void devices_reset(void);
-void devices_attach(void);
+void devices_attach(bool doorbells);
 int devices_start(void);
 void devices_stop(void);
 uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,

@@ -150,7 +150,7 @@ static int start_guest(void)
 		return -1;
 	/* The 32-bit boot protocol: %esi points to boot_params. */
 	vcpu_setreg(LGUEST_REG_ESI, BOOT_PARAMS_ADDR);
-	devices_attach();
+	devices_attach(cfg.doorbells);
 	return 0;
 }
 

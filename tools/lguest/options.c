@@ -22,6 +22,7 @@ enum {
 	OPT_TUNNET,
 	OPT_USERNAME,
 	OPT_CHROOT,
+	OPT_DOORBELLS,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +33,7 @@ static const struct option long_options[] = {
 	{ "tunnet",	required_argument,	NULL, OPT_TUNNET },
 	{ "username",	required_argument,	NULL, OPT_USERNAME },
 	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
+	{ "doorbells",	no_argument,		NULL, OPT_DOORBELLS },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -76,6 +78,11 @@ void print_usage(FILE *f)
 		"                     from /etc/passwd, or UID[:GID]); needs root\n"
 		"  --chroot=DIR       once the guest is set up, chroot to DIR; needs\n"
 		"                     root.  A guest reboot works with both\n"
+		"  --doorbells        a thread of each device does what the guest asks\n"
+		"                     of it, woken by the host (an eventfd), while the\n"
+		"                     guest runs on; by default the guest waits while\n"
+		"                     this Launcher does it, which is faster when that\n"
+		"                     is quick (a disk in the host's page cache)\n"
 		"  -v, --verbose      report what the guest does wrong (bad device\n"
 		"                     accesses, instructions we cannot emulate)\n"
 		"  -h, --help         show this help\n"
@@ -240,6 +247,9 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 			if (count_device(cfg))
 				return PARSE_ERROR;
 			cfg->blocks[cfg->nblocks++] = optarg;
+			break;
+		case OPT_DOORBELLS:
+			cfg->doorbells = true;
 			break;
 		case OPT_RNG:
 			if (!cfg->rng && count_device(cfg))

@@ -104,13 +104,18 @@ static void attach_irq_status(struct device *dev)
  * A new guest (at the start and at each restart) exists in the host:
  * hand it the registers the host can answer for each virtio device.  The
  * interrupt status and its acknowledge, so that an interrupt costs the
- * guest no trip out to us; and QueueNotify as a doorbell, an eventfd that
- * wakes the device's doorbell thread (devices_start()), so that a notify
- * costs none either.  What the host refuses stays with the main thread.
+ * guest no trip out to us.  With --doorbells, QueueNotify too, as a
+ * doorbell: an eventfd that wakes the device's doorbell thread
+ * (devices_start()), so that a notify costs no trip out either and the
+ * guest runs on while the device works.  Without it the main thread does
+ * the work before the guest goes on, which costs fewer switches when the
+ * work is short (Documentation/benchmarks.md).  What the host refuses
+ * stays with the main thread.
  */
-void devices_attach(void)
+void devices_attach(bool doorbells)
 {
 	struct device *dev;
+	uint32_t notify;
 	unsigned int i;
 
 	for (i = 0; i < ndevices; i++) {
@@ -119,15 +124,16 @@ void devices_attach(void)
 			continue;
 		pthread_mutex_lock(&dev->lock);
 		attach_irq_status(dev);
+		pthread_mutex_unlock(&dev->lock);
+		if (!doorbells)
+			continue;
 		if (dev->doorbell_fd < 0)
 			dev->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		dev->doorbell_ok = dev->doorbell_fd >= 0 &&
-			!lgdev_ioeventfd(dev->mmio_addr + VIRTIO_MMIO_QUEUE_NOTIFY,
-					 dev->doorbell_fd);
-		if (!dev->doorbell_ok)
-			vmsg("%s: notifies go through the main thread: %s",
+		notify = dev->mmio_addr + VIRTIO_MMIO_QUEUE_NOTIFY;
+		if (dev->doorbell_fd < 0 ||
+		    lgdev_ioeventfd(notify, dev->doorbell_fd))
+			vmsg("%s: no doorbell, notifies go to the main thread: %s",
 			     dev->name, strerror(errno));
-		pthread_mutex_unlock(&dev->lock);
 	}
 }
 

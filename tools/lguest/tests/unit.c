@@ -2078,7 +2078,7 @@ static void test_block(void)
 	CHECK_EQ(features_offered(1), 1, "features: VERSION_1");
 	CHECK_EQ(dev->mmio_read(dev, 0x100, 4), DISK_SECTORS, "capacity low");
 	CHECK_EQ(dev->mmio_read(dev, 0x104, 4), 0, "capacity high");
-	CHECK_EQ(dev->mmio_read(dev, 0x10c, 4), 126, "seg_max");
+	CHECK_EQ(dev->mmio_read(dev, 0x10c, 4), 254, "seg_max: 1 MB in 4 KB pages");
 	dev->mmio_write(dev, 0x100, 1000, 4);
 	CHECK_EQ(dev->mmio_read(dev, 0x100, 4), DISK_SECTORS,
 		 "the capacity cannot be written");
@@ -2140,6 +2140,20 @@ static void test_rng(void)
 	CHECK(last_used(0)->len == 8 &&
 	      !memcmp(gmem(BUF_BASE + 0x200), pattern + 16, 8),
 	      "the next buffer gets the next bytes");
+	CHECK(fake_nirqs == 2 && !fake_irq_bits[1] &&
+	      r32(VIRTIO_MMIO_INTERRUPT_STATUS) == VIRTIO_MMIO_INT_VRING,
+	      "without the host's status register: ours");
+	w32(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	/* With it (LHREQ_IRQ_STATUS), the status goes with the interrupt. */
+	dev->host_isr = true;
+	set_desc(0, 3, BUF_BASE + 0x300, 4, VRING_DESC_F_WRITE, 0);
+	make_avail(0, 3);
+	kick(0);
+	CHECK(fake_nirqs == 3 && fake_irqs[2] == dev->irq &&
+	      fake_irq_bits[2] == VIRTIO_MMIO_INT_VRING &&
+	      !r32(VIRTIO_MMIO_INTERRUPT_STATUS),
+	      "with the host's status register: the bits go to the host");
+	dev->host_isr = false;
 	/* A buffer the device cannot write */
 	set_desc(0, 0, BUF_BASE, 10, 0, 0);
 	make_avail(0, 0);
