@@ -17,6 +17,8 @@ seed=1 ops=100000 first="" count=1
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"
 load_lg
 [ -c /dev/lguest ] || result FAIL "no /dev/lguest"
+# lgfuzz adds up the host's counters of its guests from there.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
 
 start=$(cut -d' ' -f1 /proc/uptime)
 if [ -n "${first:-}" ]; then
@@ -30,7 +32,11 @@ if [ -n "${first:-}" ]; then
 		i=$((i + 1))
 	done
 else
-	/lgfuzz --seed "$seed" --ops "$ops" || fail "lgfuzz --seed $seed --ops $ops"
+	/lgfuzz --seed "$seed" --ops "$ops" | tee /tmp/lgfuzz.log
+	grep -q '^lgfuzz: PASS' /tmp/lgfuzz.log || fail "lgfuzz --seed $seed --ops $ops"
+	# Its mmio blocks must reach the registers the host answers.
+	n=$(sed -n 's/^lgfuzz: the host answered \([0-9]*\) device register.*/\1/p' /tmp/lgfuzz.log)
+	[ "${n:-0}" -gt 0 ] || fail "lgfuzz: the host answered no device register"
 fi
 end=$(cut -d' ' -f1 /proc/uptime)
 echo "host: lgfuzz took $start -> $end s of uptime"

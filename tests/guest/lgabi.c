@@ -2542,13 +2542,6 @@ end:
 #define REG_IRQ		3u
 #define REG_OTHER	(RAM_SIZE + 2 * PAGE + 0x60)
 
-static long req3(int fd, uint32_t req, uint32_t a, uint32_t b, uint32_t c)
-{
-	uint32_t w[4] = { req, a, b, c };
-
-	return lgwrite(fd, w, sizeof(w), 0);
-}
-
 /* mov OPCODE with a ModRM of register reg and an absolute address */
 static uint32_t mov_abs(struct guest *g, uint8_t op, int reg, uint32_t addr)
 {

@@ -12,12 +12,15 @@
  * loads with descriptors of its own, far transfers and iret frames to every
  * ring, page table entries nearly right, the asynchronous hypercall ring,
  * interrupts while the virtual flag is off, bad stacks, traps of every
- * vector, port and device memory accesses.  Every trap goes to one handler
+ * vector, port and device memory accesses (in every form, at the
+ * registers the host answers and elsewhere).  Every trap goes to one handler
  * that resets the stack and the data segments and goes on with the next
  * block, so one guest runs many operations until it ends them all or the
  * host kills it.  The Launcher side answers each exit at random (skip the
- * block, LHREQ_TRAP, LHREQ_IRQ, LHREQ_SETREG of any register, requests of
- * random words and lengths), and sometimes sends other threads and a
+ * block, LHREQ_TRAP, LHREQ_IRQ with and without status bits, LHREQ_SETREG
+ * of any register, status registers and doorbells, mostly in device
+ * memory, requests of random words and lengths), and sometimes sends
+ * other threads and a
  * forked child at the same file, unmaps guest memory or closes the file
  * while the guest runs.
  *
@@ -45,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -157,6 +162,9 @@ struct stats {
 	unsigned long long ops;
 	unsigned long guests, requests, exits, timeouts, poweroffs, restarts;
 	unsigned long deaths, finished, lost_file;
+	/* From the host's debugfs counters of each guest */
+	unsigned long long host_mmio, doorbells;
+	bool no_debugfs;
 };
 
 static struct stats st;
@@ -655,6 +663,74 @@ static void any_hcall_op(struct guest *g)
 	hcall_op(g, hcall_nr());
 }
 
+/*
+ * Mostly where virtio-mmio has the registers the host may answer
+ * (QueueNotify, InterruptStatus, InterruptACK) in two devices' pages.
+ */
+static uint32_t mmio_addr(void)
+{
+	static const uint16_t regs[] = { 0x50, 0x60, 0x64, 0x54, 0x5c };
+
+	return FZ_SIZE + below(2) * PAGE +
+	       (chance(8) ? below(PAGE) : regs[below(chance(4) ? 5 : 3)]);
+}
+
+/*
+ * Device memory: a mov in each form the host decodes for its registers
+ * (a1, a3, 89, 8b, c7, with an absolute address or a base register and a
+ * displacement), or one it does not (16 and 8 bits, movzx).
+ */
+static void mmio_op(struct guest *g)
+{
+	static const char *const other[] = {
+		"\x66\x8b\x05", "\x66\x89\x05", "\x8a\x05", "\x88\x05",
+		"\x0f\xb7\x05", "\x66\xc7\x05",
+	};
+	uint32_t addr = mmio_addr(), d = below(256), r;
+	const char *o;
+
+	/* Device memory is only on page tables, not the boot mapping. */
+	if (!chance(4))
+		hypercall(g, LHCALL_NEW_PGTABLE, PGD_GPA, 0, 0);
+	switch (below(6)) {
+	case 0:
+		put8(g, chance(2) ? 0xa1 : 0xa3);
+		put32(g, addr);
+		break;
+	case 1:
+		put8(g, chance(2) ? 0x89 : 0x8b);
+		put8(g, 0x05 | below(8) << 3);
+		put32(g, addr);
+		break;
+	case 2:
+		put8(g, 0xc7);
+		put8(g, 0x05);
+		put32(g, addr);
+		put32(g, interesting());
+		break;
+	case 3:
+		/* %ecx or %edx, at %ebx + disp8 (with a SIB) or + disp32 */
+		r = 1 + below(2);
+		mov_imm(g, EBX, addr - d);
+		put8(g, chance(2) ? 0x89 : 0x8b);
+		if (chance(2)) {
+			put8(g, 0x44 | r << 3);
+			put8(g, 0x23);
+			put8(g, d);
+		} else {
+			put8(g, 0x83 | r << 3);
+			put32(g, d);
+		}
+		break;
+	default:
+		o = other[below(sizeof(other) / sizeof(other[0]))];
+		bytes(g, o, strlen(o));
+		put32(g, addr);
+		if (o[1] == '\xc7')
+			put16(g, interesting());
+	}
+}
+
 /* The kinds of block, with their weights. */
 static const struct op_kind {
 	const char *name;
@@ -670,6 +746,7 @@ static const struct op_kind {
 	{ "ring", ring_op, 2 },
 	{ "irq", irq_op, 2 },
 	{ "stack", stack_op, 1 },
+	{ "mmio", mmio_op, 3 },
 };
 #define OP_KINDS	(sizeof(op_kinds) / sizeof(op_kinds[0]))
 
@@ -852,6 +929,7 @@ static void *poker_main(void *arg)
 		s ^= s >> 7;
 		s ^= s << 17;
 		w[1] = s % 40;
+		w[2] = s >> 16;		/* status bits, with 12 bytes */
 		if (s & 0x100)
 			w[0] = s >> 32 & 7;
 		if (pwrite(pk->fd, w, 8 + (s >> 40 & 4), 0) < 0 &&
@@ -891,8 +969,25 @@ static void child_pokes(int fd)
 	}
 }
 
+/*
+ * A status register or a doorbell (LHREQ_IRQ_STATUS, LHREQ_IOEVENTFD),
+ * mostly where the guest's mmio blocks look, of an eventfd or not.
+ */
+static void host_register(int fd, int efd)
+{
+	st.requests++;
+	if (chance(2))
+		req3(fd, LHREQ_IRQ_STATUS, below(34),
+		     chance(8) ? interesting() : chance(8) ? 0 : mmio_addr(),
+		     chance(8) ? interesting() : mmio_addr());
+	else
+		req2(fd, LHREQ_IOEVENTFD,
+		     chance(8) ? interesting() : mmio_addr(),
+		     chance(4) ? interesting() : chance(4) ? ~0u : (uint32_t)efd);
+}
+
 /* Answer an exit: skip the block, and maybe more. */
-static void answer(int fd)
+static void answer(int fd, int efd)
 {
 	uint32_t val;
 
@@ -916,6 +1011,13 @@ static void answer(int fd)
 	case 4:
 		junk_request(fd);
 		break;
+	case 5:
+		host_register(fd, efd);
+		break;
+	case 6:
+		st.requests++;
+		req2(fd, LHREQ_IRQ, below(34), chance(2) ? rnd() : 1);
+		break;
 	}
 	st.requests++;
 	req2(fd, LHREQ_SETREG, LGUEST_REG_EIP, chance(16) ? interesting() :
@@ -926,16 +1028,54 @@ static void answer(int fd)
 	}
 }
 
+/*
+ * Before a guest goes: add up the device registers the host answered for
+ * it, from the newest lguest/PID-N/stats of ours in debugfs, so that the
+ * run shows its mmio blocks reached them.
+ */
+static void add_host_counts(void)
+{
+	DIR *d = opendir("/sys/kernel/debug/lguest");
+	unsigned long long v;
+	int pid, n, best = -1;
+	char path[96], name[32];
+	struct dirent *e;
+	FILE *f;
+
+	if (!d) {
+		st.no_debugfs = true;
+		return;
+	}
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "%d-%d", &pid, &n) == 2 &&
+		    pid == getpid() && n > best)
+			best = n;
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/lguest/%d-%d/stats",
+		 getpid(), best);
+	f = best < 0 ? NULL : fopen(path, "r");
+	if (!f)
+		return;
+	while (fscanf(f, "%31s %llu", name, &v) == 2) {
+		if (!strcmp(name, "host_mmio"))
+			st.host_mmio += v;
+		else if (!strcmp(name, "doorbell"))
+			st.doorbells += v;
+	}
+	fclose(f);
+}
+
 /* Run one guest to its end; returns the operations it ran. */
 static unsigned long run_guest(uint64_t seed, unsigned long i,
 			       unsigned int max_blocks)
 {
 	struct guest g = { .fd = -1 };
 	struct poker pk = { 0 };
-	unsigned int nblocks, eintr = 0, ticks = 0, exits = 0;
+	unsigned int nblocks, eintr = 0, ticks = 0, exits = 0, k;
 	bool poking, unmapped = false;
 	uint32_t counter = 0, last = 0;
 	char buf[256];
+	int efd;
 	long r;
 
 	g.mem = mmap(NULL, FZ_SIZE, PROT_READ | PROT_WRITE,
@@ -959,6 +1099,9 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 	}
 	st.requests++;
 	req2(g.fd, LHREQ_SETREG, LGUEST_REG_ESP, STACK_TOP);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (k = 2 + below(6); k; k--)
+		host_register(g.fd, efd);
 	poking = chance(8);
 	if (poking) {
 		pk.fd = g.fd;
@@ -988,7 +1131,7 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 				munmap(g.mem + FZ_SIZE / 2, FZ_SIZE / 2);
 				unmapped = true;
 			}
-			answer(g.fd);
+			answer(g.fd, efd);
 			continue;
 		}
 		if (r == 4)		/* a register asked for */
@@ -1041,8 +1184,11 @@ static unsigned long run_guest(uint64_t seed, unsigned long i,
 		__atomic_store_n(&pk.stop, 1, __ATOMIC_SEQ_CST);
 		pthread_join(pk.thread, NULL);
 	}
-	if (!__atomic_load_n(&pk.closed, __ATOMIC_SEQ_CST))
+	if (!__atomic_load_n(&pk.closed, __ATOMIC_SEQ_CST)) {
+		add_host_counts();
 		close(g.fd);
+	}
+	close(efd);
 	/* The block number is in the half that is never unmapped. */
 	memcpy(&counter, g.mem + COUNTER_GPA, sizeof(counter));
 	munmap(g.mem, unmapped ? FZ_SIZE / 2 : FZ_SIZE);
@@ -1127,6 +1273,11 @@ int main(int argc, char **argv)
 
 	printf("lgfuzz: %llu operations in %lu guests, %lu requests, %lu exits to the Launcher\n",
 	       st.ops, st.guests, st.requests, st.exits);
+	if (st.no_debugfs)
+		printf("lgfuzz: no debugfs: the host's counters are not known\n");
+	else
+		printf("lgfuzz: the host answered %llu device register accesses, %llu of them doorbells\n",
+		       st.host_mmio, st.doorbells);
 	printf("lgfuzz: ends: %lu finished, %lu killed, %lu powered off, %lu restarted, %lu stuck, %lu lost their file\n",
 	       st.finished, st.deaths, st.poweroffs, st.restarts, st.timeouts,
 	       st.lost_file);

@@ -95,6 +95,14 @@ static inline long req2(int fd, uint32_t req, uint32_t a, uint32_t b)
 	return lgwrite(fd, w, sizeof(w), 0);
 }
 
+static inline long req3(int fd, uint32_t req, uint32_t a, uint32_t b,
+			uint32_t c)
+{
+	uint32_t w[4] = { req, a, b, c };
+
+	return lgwrite(fd, w, sizeof(w), 0);
+}
+
 static inline long lginit(int fd, uintptr_t base, uint32_t pages, uint32_t start,
 			  uint32_t mmio_pages)
 {
