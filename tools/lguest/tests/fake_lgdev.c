@@ -145,14 +145,17 @@ void vcpu_irq_status(unsigned int irq, uint32_t bits)
 
 int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack)
 {
-	(void)irq, (void)status, (void)ack;
+	(void)irq;
+	(void)status;
+	(void)ack;
 	errno = EINVAL;
 	return -1;
 }
 
 int lgdev_ioeventfd(uint32_t gpa, int fd)
 {
-	(void)gpa, (void)fd;
+	(void)gpa;
+	(void)fd;
 	errno = EINVAL;
 	return -1;
 }

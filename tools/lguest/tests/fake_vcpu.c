@@ -52,13 +52,16 @@ void vcpu_irq(unsigned int irq)
 /* A host that answers no register: the devices keep them all. */
 int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack)
 {
-	(void)irq, (void)status, (void)ack;
+	(void)irq;
+	(void)status;
+	(void)ack;
 	return -1;
 }
 
 int lgdev_ioeventfd(uint32_t gpa, int fd)
 {
-	(void)gpa, (void)fd;
+	(void)gpa;
+	(void)fd;
 	return -1;
 }
 
