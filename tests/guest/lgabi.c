@@ -2728,6 +2728,93 @@ end:
 }
 
 /*
+ * XCR0: the host emulates the guest kernel's xsetbv for what it offers in
+ * lguest_data.xcr0_max, and the guest runs with it (xgetbv reads it back);
+ * any other value, or XCR1, is a #GP, which kills these handlerless
+ * guests.  The host must never pass on a value its own xsetbv would fault
+ * on.
+ */
+static uint32_t xsetbv_guest(struct guest *g, uint32_t ecx, uint64_t xcr0,
+			     const char *name)
+{
+	uint32_t at;
+
+	guest_mem(g);
+	hypercall(g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	mov_imm(g, EAX, (uint32_t)xcr0);
+	mov_imm(g, EDX, xcr0 >> 32);
+	mov_imm(g, ECX, ecx);
+	at = g->at;
+	put8(g, 0x0f);				/* xsetbv */
+	put8(g, 0x01);
+	put8(g, 0xd1);
+	mov_imm(g, ECX, 0);
+	put8(g, 0x0f);				/* xgetbv */
+	put8(g, 0x01);
+	put8(g, 0xd0);
+	out(g, 0x80);
+	spin(g);
+	return guest_start(g, CODE_GPA, name) ? at : 0;
+}
+
+static void test_xsetbv(void)
+{
+	static const struct {
+		uint32_t ecx;
+		uint64_t xcr0;
+		const char *what;
+	} bad[] = {
+		{ 0, 0x2, "without x87" },
+		{ 0, 0x5, "AVX without SSE" },
+		{ 0, 0x203, "PKRU" },
+		{ 0, 0xe7, "AVX-512" },
+		{ 0, 0x100000003ull, "bit 32" },
+		{ 1, 0x3, "XCR1" },
+	};
+	struct lguest_pending p;
+	const struct guest_data *d;
+	uint64_t max;
+	struct guest g;
+	unsigned int i;
+
+	/* What the host offers, from a guest that only initializes. */
+	guest_mem(&g);
+	hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+	out(&g, 0x80);
+	d = (const struct guest_data *)(g.mem + DATA_GPA);
+	if (!guest_start(&g, CODE_GPA, "xsetbv") ||
+	    !run_to(&g, LGUEST_PENDING_PIO, &p, "xsetbv: lguest_data.xcr0_max"))
+		max = 0;
+	else
+		max = d->xcr0_max;
+	guest_end(&g);
+	printf("lgabi: xsetbv: the host offers XCR0 %#llx\n",
+	       (unsigned long long)max);
+	if (!max) {
+		check(false, "0: the lguest host has XSAVE under QEMU -cpu max",
+		      "xsetbv: lguest_data.xcr0_max");
+		return;
+	}
+	check((max & 3) == 3 && !(max & ~0x7ull), "not x87, SSE and AVX at most",
+	      "xsetbv: lguest_data.xcr0_max %#llx", (unsigned long long)max);
+
+	if (xsetbv_guest(&g, 0, max, "xsetbv of xcr0_max") &&
+	    run_to(&g, LGUEST_PENDING_PIO, &p, "xsetbv of xcr0_max: emulated"))
+		expect_reg(&g, LGUEST_REG_EAX, (uint32_t)max,
+			   "xsetbv of xcr0_max: xgetbv reads it back");
+	guest_end(&g);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "xsetbv %s", bad[i].what);
+		if (xsetbv_guest(&g, bad[i].ecx, bad[i].xcr0, name))
+			check_death(&g, "general protection", name);
+		guest_end(&g);
+	}
+	check_pins("xsetbv: no pages left pinned");
+}
+
+/*
  * The shadows' budget: a guest that loads six page tables, each mapping
  * every slot below the Switcher to one page table, and touches one
  * address per slot, would need six shadows full of PTE pages; the host
@@ -2994,6 +3081,7 @@ int main(int argc, char **argv)
 	test_syscall_msr();
 	test_stats();
 	test_host_registers();
+	test_xsetbv();
 	test_timer_deadline();
 	test_shadow_budget(reserve);
 	check_pins("the end: no pages left pinned");

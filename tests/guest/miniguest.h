@@ -50,6 +50,7 @@ struct guest_data {
 	uint64_t timer_armed;
 	uint8_t hcall_status[LHCALL_RING_SIZE];
 	uint32_t hcalls[LHCALL_RING_SIZE][5];
+	uint64_t xcr0_max;
 };
 
 #define PAGE		4096u

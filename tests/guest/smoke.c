@@ -242,6 +242,80 @@ static int test_fpu(void)
 }
 
 /*
+ * AVX: what CPUID promises, XCR0 must enable, since programs trust CPUID
+ * (coreutils' wc runs AVX2 code when CPUID has AVX2).  With AVX2 usable,
+ * two processes run 256-bit integer recurrences from different seeds,
+ * yielding to each other all the time, as test_fpu() does for x87 and SSE:
+ * the upper halves of the ymm registers must survive the kernel's context
+ * switches.  Without AVX, only the first check applies.
+ */
+typedef int v8si __attribute__((vector_size(32)));
+
+static __attribute__((target("avx2"))) void avx_work(int seed, int yield,
+						     v8si *r)
+{
+	v8si v = { seed, seed * 3, seed * 5, seed * 7, seed * 11, seed * 13,
+		   seed * 17, seed * 19 };
+	v8si k = { 0x10001, 0x20003, 0x30005, 0x40007, 0x50009, 0x6000b,
+		   0x7000d, 0x8000f };
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		v = v * k + (v >> 3);
+		__asm__ volatile("" : "+x" (v));
+		if (yield && i % 64 == 0)
+			sched_yield();
+	}
+	*r = v;
+}
+
+static int test_avx(void)
+{
+	unsigned int a, b, c, d, xlo = 0, xhi = 0;
+	int i, status, bad = 0, avx, avx2;
+	v8si want[2], *got;
+	pid_t pids[2];
+
+	__asm__ volatile("cpuid" : "=a" (a), "=b" (b), "=c" (c), "=d" (d)
+			 : "a" (1), "c" (0));
+	avx = c >> 28 & 1;
+	if (c >> 27 & 1)	/* OSXSAVE: xgetbv works */
+		__asm__ volatile("xgetbv" : "=a" (xlo), "=d" (xhi) : "c" (0));
+	__asm__ volatile("cpuid" : "=a" (a), "=b" (b), "=c" (c), "=d" (d)
+			 : "a" (7), "c" (0));
+	avx2 = avx && (b >> 5 & 1);
+	printf("smoke: avx: CPUID AVX %d AVX2 %d, XCR0 %#x\n", avx, avx2, xlo);
+	if (avx && (xlo & 6) != 6)
+		return fail("CPUID says AVX, XCR0 %#x enables no AVX state",
+			    xlo);
+	if (!avx2)
+		return 0;
+	got = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (got == MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < 2; i++)
+		avx_work(3 + i * 1000, 0, &want[i]);
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return fail("fork: %s", strerror(errno));
+		if (pids[i] == 0) {
+			avx_work(3 + i * 1000, 1, &got[i]);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if (waitpid(pids[i], &status, 0) != pids[i] || status)
+			bad = fail("AVX child %d status %#x", i, status);
+		else if (memcmp(&want[i], &got[i], sizeof(v8si)))
+			bad = fail("AVX child %d: ymm result differs", i);
+	}
+	munmap(got, 4096);
+	return bad;
+}
+
+/*
  * Memory: anonymous mappings filled and read back, copy-on-write after
  * fork in both directions, a shared mapping seen by both, and munmap
  * really unmapping.
@@ -456,6 +530,7 @@ static const struct {
 	{ "fork-exec", test_fork_exec },
 	{ "signals", test_signals },
 	{ "fpu", test_fpu },
+	{ "avx", test_avx },
 	{ "memory", test_memory },
 	{ "std-faults", test_std_faults },
 	{ "cpuinfo", test_cpuinfo },
