@@ -242,6 +242,43 @@ static int check_elf_header(const char *what, const Elf32_Ehdr *eh,
 }
 
 /*
+ * Was the kernel built to run as an lguest guest?  Such a kernel has the
+ * note LGUEST_ELFNOTE_GUEST, named "lguest", in a PT_NOTE segment (see
+ * <linux/lguest_launcher.h>).  Each note is a header, then its name and
+ * its description, each padded to 4 bytes.
+ */
+static bool has_lguest_note(const uint8_t *img, size_t len,
+			    const Elf32_Ehdr *eh)
+{
+	static const char name[] = "lguest";
+	const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff);
+	uint64_t at, end;
+	Elf32_Nhdr nh;
+	unsigned int i;
+
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_NOTE)
+			continue;
+		at = ph[i].p_offset;
+		end = at + ph[i].p_filesz;
+		if (end > len)
+			continue;
+		while (at + sizeof(nh) <= end) {
+			memcpy(&nh, img + at, sizeof(nh));
+			at += sizeof(nh);
+			if (nh.n_type == LGUEST_ELFNOTE_GUEST &&
+			    nh.n_namesz == sizeof(name) &&
+			    at + sizeof(name) <= end &&
+			    !memcmp(img + at, name, sizeof(name)))
+				return true;
+			at += ((uint64_t)nh.n_namesz + 3) / 4 * 4 +
+			      ((uint64_t)nh.n_descsz + 3) / 4 * 4;
+		}
+	}
+	return false;
+}
+
+/*
  * A vmlinux: copy each PT_LOAD segment to its physical address.  Every
  * segment is checked before anything is copied.
  */
@@ -263,6 +300,11 @@ static int load_elf(const char *what, const uint8_t *img, size_t len,
 	if (!hi) {
 		errorf("%s has nothing to load (no PT_LOAD segment): is it a kernel?",
 		       what);
+		return -1;
+	}
+	if (!has_lguest_note(img, len, eh)) {
+		errorf("%s was built without CONFIG_LGUEST_GUEST (it has no lguest ELF note): %s",
+		       what, "build the guest kernel with CONFIG_LGUEST_GUEST=y");
 		return -1;
 	}
 	if (eh->e_entry < lo || eh->e_entry >= hi) {

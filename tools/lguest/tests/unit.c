@@ -635,6 +635,29 @@ static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 	}
 }
 
+/* The kernel's lguest note, of another type: not a guest kernel. */
+static void note_type_mutant(const uint8_t *elf, uint8_t *copy, size_t len,
+			     uint32_t off, uint32_t size, struct boot_info *bi)
+{
+	uint32_t at = off, end = off + size;
+	Elf32_Nhdr nh;
+
+	memcpy(copy, elf, len);
+	while (at + sizeof(nh) <= end) {
+		memcpy(&nh, copy + at, sizeof(nh));
+		if (nh.n_namesz == 7 && !memcmp(copy + at + sizeof(nh), "lguest", 7))
+			break;
+		at += sizeof(nh) + (nh.n_namesz + 3) / 4 * 4 +
+		      (nh.n_descsz + 3) / 4 * 4;
+	}
+	CHECK(at + sizeof(nh) <= end, "the kernel has the lguest note");
+	nh.n_type = LGUEST_ELFNOTE_GUEST + 1;
+	memcpy(copy + at, &nh, sizeof(nh));
+	clear_error();
+	CHECK_ERR(load_kernel_image("mutant", copy, len, bi) < 0,
+		  "without CONFIG_LGUEST_GUEST");
+}
+
 static void test_bad_kernels(const uint8_t *elf, size_t len)
 {
 	struct boot_info bi;
@@ -689,6 +712,16 @@ static void test_bad_kernels(const uint8_t *elf, size_t len)
 	MUTATE(ph[i].p_paddr, 0x1000, "over the boot parameters");
 	MUTATE(ph[i].p_paddr, 0xfffff000, "does not fit in RAM");
 	MUTATE(ph[i].p_memsz, 0xfffffff0, "does not fit in RAM");
+	/* No lguest note: no PT_NOTE, or another note type */
+	for (i = 0; i < eh->e_phnum && ph[i].p_type != PT_NOTE; i++)
+		;
+	CHECK(i < eh->e_phnum, "the kernel has a PT_NOTE segment");
+	if (i < eh->e_phnum) {
+		note_type_mutant(elf, copy, len, ph[i].p_offset,
+				 ph[i].p_filesz, &bi);
+		MUTATE(ph[i].p_type, PT_NULL, "without CONFIG_LGUEST_GUEST");
+		MUTATE(ph[i].p_filesz, 0, "without CONFIG_LGUEST_GUEST");
+	}
 	/* A short file (truncated download) */
 	clear_error();
 	CHECK_ERR(load_kernel_image("short", elf, 4096, &bi) < 0,
