@@ -269,6 +269,26 @@ static __attribute__((target("avx2"))) void avx_work(int seed, int yield,
 	*r = v;
 }
 
+/* Is flag in the "flags" line of /proc/cpuinfo? */
+static int cpuinfo_flag(const char *flag)
+{
+	char line[4096], *p;
+	size_t n = strlen(flag);
+	int found = 0;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (p = strstr(line, flag); p && !found; p = strstr(p + 1, flag))
+			found = p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n');
+	}
+	fclose(f);
+	return found;
+}
+
 static int test_avx(void)
 {
 	unsigned int a, b, c, d, xlo = 0, xhi = 0;
@@ -287,6 +307,10 @@ static int test_avx(void)
 	printf("smoke: avx: CPUID AVX %d AVX2 %d, XCR0 %#x\n", avx, avx2, xlo);
 	if (avx && (xlo & 6) != 6)
 		return fail("CPUID says AVX, XCR0 %#x enables no AVX state",
+			    xlo);
+	/* AVX state on, then the kernel must save it: its flags say so. */
+	if ((xlo & 6) == 6 && !cpuinfo_flag("avx"))
+		return fail("XCR0 %#x enables AVX, the kernel's flags lack avx",
 			    xlo);
 	if (!avx2)
 		return 0;
