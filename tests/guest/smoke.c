@@ -191,11 +191,13 @@ struct fpu_result {
 	v4sf sse;
 };
 
-static void fpu_work(double seed, int yield, struct fpu_result *r)
+static void fpu_work(int n, int yield, void *out)
 {
+	double seed = 1.5 + n * 7.25;
 	volatile long double x = seed;
 	v4sf v = { seed, seed / 2, seed / 3, seed / 5 };
 	v4sf k = { 1.0001f, 0.9999f, 1.00007f, 0.99993f };
+	struct fpu_result *r = out;
 	int i;
 
 	for (i = 0; i < 20000; i++) {
@@ -205,40 +207,53 @@ static void fpu_work(double seed, int yield, struct fpu_result *r)
 		if (yield && i % 64 == 0)
 			sched_yield();
 	}
-	r->x87 = x;
+	/* The x87 value's 10 bytes; the rest stays as it was, zeroed. */
+	memcpy(&r->x87, (const void *)&x, 10);
 	r->sse = v;
 }
 
-static int test_fpu(void)
+/*
+ * work(n, 0, result) here for n = 0 and 1, then work(n, 1, result) in two
+ * children at once, which yield to each other all the time: each child's
+ * result (size bytes) must be bit for bit the one computed here.
+ */
+static int same_in_two_children(void (*work)(int n, int yield, void *out),
+				size_t size, const char *what)
 {
-	struct fpu_result want[2], *got;
+	unsigned char want[2][64] __attribute__((aligned(32))) = { 0 };
+	unsigned char *got;
 	int i, status, bad = 0;
 	pid_t pids[2];
 
 	got = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (got == MAP_FAILED)
+	if (got == MAP_FAILED || size > sizeof(want[0]))
 		return fail("mmap: %s", strerror(errno));
 	for (i = 0; i < 2; i++)
-		fpu_work(1.5 + i * 7.25, 0, &want[i]);
+		work(i, 0, want[i]);
 	for (i = 0; i < 2; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
 			return fail("fork: %s", strerror(errno));
 		if (pids[i] == 0) {
-			fpu_work(1.5 + i * 7.25, 1, &got[i]);
+			work(i, 1, got + 64 * i);
 			_exit(0);
 		}
 	}
 	for (i = 0; i < 2; i++) {
 		if (waitpid(pids[i], &status, 0) != pids[i] || status)
-			bad = fail("FPU child %d status %#x", i, status);
-		else if (memcmp(&want[i].x87, &got[i].x87, 10) ||
-			 memcmp(&want[i].sse, &got[i].sse, sizeof(v4sf)))
-			bad = fail("FPU child %d: x87/SSE result differs", i);
+			bad = fail("%s child %d status %#x", what, i, status);
+		else if (memcmp(want[i], got + 64 * i, size))
+			bad = fail("%s child %d: result differs", what, i);
 	}
 	munmap(got, 4096);
 	return bad;
+}
+
+static int test_fpu(void)
+{
+	return same_in_two_children(fpu_work, sizeof(struct fpu_result),
+				    "x87/SSE");
 }
 
 /*
@@ -251,9 +266,10 @@ static int test_fpu(void)
  */
 typedef int v8si __attribute__((vector_size(32)));
 
-static __attribute__((target("avx2"))) void avx_work(int seed, int yield,
-						     v8si *r)
+static __attribute__((target("avx2"))) void avx_work(int n, int yield,
+						     void *out)
 {
+	int seed = 3 + n * 1000;
 	v8si v = { seed, seed * 3, seed * 5, seed * 7, seed * 11, seed * 13,
 		   seed * 17, seed * 19 };
 	v8si k = { 0x10001, 0x20003, 0x30005, 0x40007, 0x50009, 0x6000b,
@@ -266,7 +282,7 @@ static __attribute__((target("avx2"))) void avx_work(int seed, int yield,
 		if (yield && i % 64 == 0)
 			sched_yield();
 	}
-	*r = v;
+	memcpy(out, &v, sizeof(v));
 }
 
 /* Is flag in the "flags" line of /proc/cpuinfo? */
@@ -292,9 +308,7 @@ static int cpuinfo_flag(const char *flag)
 static int test_avx(void)
 {
 	unsigned int a, b, c, d, xlo = 0, xhi = 0;
-	int i, status, bad = 0, avx, avx2;
-	v8si want[2], *got;
-	pid_t pids[2];
+	int avx, avx2;
 
 	__asm__ volatile("cpuid" : "=a" (a), "=b" (b), "=c" (c), "=d" (d)
 			 : "a" (1), "c" (0));
@@ -314,29 +328,7 @@ static int test_avx(void)
 			    xlo);
 	if (!avx2)
 		return 0;
-	got = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (got == MAP_FAILED)
-		return fail("mmap: %s", strerror(errno));
-	for (i = 0; i < 2; i++)
-		avx_work(3 + i * 1000, 0, &want[i]);
-	for (i = 0; i < 2; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			return fail("fork: %s", strerror(errno));
-		if (pids[i] == 0) {
-			avx_work(3 + i * 1000, 1, &got[i]);
-			_exit(0);
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		if (waitpid(pids[i], &status, 0) != pids[i] || status)
-			bad = fail("AVX child %d status %#x", i, status);
-		else if (memcmp(&want[i], &got[i], sizeof(v8si)))
-			bad = fail("AVX child %d: ymm result differs", i);
-	}
-	munmap(got, 4096);
-	return bad;
+	return same_in_two_children(avx_work, sizeof(v8si), "AVX");
 }
 
 /*
