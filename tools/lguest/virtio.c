@@ -173,7 +173,7 @@ int devices_start(void)
 		dev = devices[i];
 		if (dev->start && dev->start(dev))
 			return -1;
-		if (dev->doorbell_fd >= 0 &&
+		if (is_virtio(dev) && dev->doorbell_fd >= 0 &&
 		    dev_thread_start(&dev->doorbell, doorbell_thread, dev))
 			return -1;
 	}
@@ -188,7 +188,8 @@ void devices_stop(void)
 	for (i = 0; i < ndevices; i++) {
 		if (devices[i]->stop)
 			devices[i]->stop(devices[i]);
-		dev_thread_stop(&devices[i]->doorbell);
+		if (is_virtio(devices[i]))
+			dev_thread_stop(&devices[i]->doorbell);
 	}
 }
 
