@@ -2365,23 +2365,11 @@ static void mount_at(const char *type, const char *dir, const char *probe)
  */
 static bool debugfs_stats(struct stats *s, char *dir, size_t size)
 {
-	DIR *d = opendir("/sys/kernel/debug/lguest");
 	char path[160];
-	struct dirent *e;
-	int pid, n, best = -1;
 	FILE *f;
 
-	if (!d)
+	if (!guest_debugfs_dir(dir, size))
 		return false;
-	while ((e = readdir(d))) {
-		if (sscanf(e->d_name, "%d-%d", &pid, &n) == 2 &&
-		    pid == getpid() && n > best)
-			best = n;
-	}
-	closedir(d);
-	if (best < 0)
-		return false;
-	snprintf(dir, size, "/sys/kernel/debug/lguest/%d-%d", getpid(), best);
 	snprintf(path, sizeof(path), "%s/stats", dir);
 	f = fopen(path, "r");
 	if (!f)

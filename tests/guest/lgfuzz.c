@@ -1035,25 +1035,17 @@ static void answer(int fd, int efd)
  */
 static void add_host_counts(void)
 {
-	DIR *d = opendir("/sys/kernel/debug/lguest");
+	char dir[96], path[128], name[32];
 	unsigned long long v;
-	int pid, n, best = -1;
-	char path[96], name[32];
-	struct dirent *e;
 	FILE *f;
 
-	if (!d) {
-		st.no_debugfs = true;
+	if (!guest_debugfs_dir(dir, sizeof(dir))) {
+		if (access("/sys/kernel/debug/lguest", F_OK))
+			st.no_debugfs = true;
 		return;
 	}
-	while ((e = readdir(d)))
-		if (sscanf(e->d_name, "%d-%d", &pid, &n) == 2 &&
-		    pid == getpid() && n > best)
-			best = n;
-	closedir(d);
-	snprintf(path, sizeof(path), "/sys/kernel/debug/lguest/%d-%d/stats",
-		 getpid(), best);
-	f = best < 0 ? NULL : fopen(path, "r");
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	f = fopen(path, "r");
 	if (!f)
 		return;
 	while (fscanf(f, "%31s %llu", name, &v) == 2) {

@@ -4,8 +4,8 @@
  * is not exported to user space, a guest memory layout, an encoder for the
  * few x86 instructions such guests are made of, and the /dev/lguest
  * requests.  Used by lgabi.c (the ABI checks) and lgfuzz.c (the fuzzer).
- * Include after <stdint.h>, <stdio.h>, <string.h>, <errno.h>, <fcntl.h>,
- * <unistd.h> and <linux/lguest_launcher.h>.
+ * Include after <stdint.h>, <stdbool.h>, <stdio.h>, <string.h>, <errno.h>,
+ * <fcntl.h>, <unistd.h>, <dirent.h> and <linux/lguest_launcher.h>.
  */
 #ifndef MINIGUEST_H
 #define MINIGUEST_H
@@ -255,6 +255,29 @@ static inline void idt_entry(struct guest *g, uint32_t vector, uint32_t type,
 	hypercall(g, LHCALL_LOAD_IDT_ENTRY, vector,
 		  (0x60u << 16) | (handler & 0xffff),
 		  (handler & 0xffff0000u) | 0x8000u | type << 8);
+}
+
+/*
+ * The host's debugfs directory of this process's newest guest,
+ * lguest/PID-N, into dir: false if there is none (or no debugfs).
+ */
+static inline bool guest_debugfs_dir(char *dir, size_t size)
+{
+	DIR *d = opendir("/sys/kernel/debug/lguest");
+	int pid, n, best = -1;
+	struct dirent *e;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "%d-%d", &pid, &n) == 2 &&
+		    pid == getpid() && n > best)
+			best = n;
+	closedir(d);
+	if (best < 0)
+		return false;
+	snprintf(dir, size, "/sys/kernel/debug/lguest/%d-%d", getpid(), best);
+	return true;
 }
 
 /* Pages the kernel holds pinned (lguest pins every guest page it maps). */
