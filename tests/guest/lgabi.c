@@ -369,31 +369,39 @@ static void check_death(struct guest *g, const char *what, const char *name)
  * A Launcher with an LDT of its own (modify_ldt()): the guest must not see
  * it.  The CPU would read it through the guest's page tables, where the
  * guest could put a call gate to ring 0.  The guest loads %ds with the
- * LDT's first entry: that must be a #GP (no LDT), not succeed.  Last, since
- * the LDT stays with the process.
+ * LDT's first entry: that must be a #GP (no LDT), not succeed.
+ *
+ * The Launcher runs it with %gs on that LDT entry, a copy of its TLS
+ * descriptor, so that glibc keeps working: the host must get its LDT back
+ * before it reloads its %gs on the way out of the guest, or the reload
+ * faults in the host's ring 0.  Last, since the LDT stays with the process.
  */
 static void test_launcher_ldt(void)
 {
-	struct user_desc d = {
-		.entry_number = 0,
-		.limit = 0xfffff,
-		.seg_32bit = 1,
-		.limit_in_pages = 1,
-		.useable = 1,
-	};
+	struct user_desc d = { 0 };
+	unsigned int gs, ldt_gs = 0x7;	/* LDT entry 0, RPL 3 */
 	struct guest g;
 
+	asm volatile("mov %%gs, %0" : "=r" (gs));
+	d.entry_number = gs >> 3;
+	expect(res(syscall(SYS_get_thread_area, &d)), 0,
+	       "ldt: the Launcher's TLS descriptor");
+	d.entry_number = 0;
 	expect(res(syscall(SYS_modify_ldt, 1, &d, sizeof(d))), 0,
 	       "ldt: the Launcher makes an LDT");
 	guest_mem(&g);
-	mov_imm(&g, EAX, 0x7);		/* LDT entry 0, RPL 3 */
+	mov_imm(&g, EAX, 0x7);
 	put8(&g, 0x8e);			/* mov %eax,%ds */
 	put8(&g, 0xd8);
 	out(&g, 0x80);
+	asm volatile("mov %0, %%gs" : : "r" (ldt_gs));
 	/* A pending out instead of ENOENT: the load worked. */
 	if (guest_start(&g, CODE_GPA, "ldt"))
 		check_death(&g, "general protection",
 			    "ldt: the guest cannot use the Launcher's LDT");
+	asm volatile("mov %%gs, %0" : "=r" (ldt_gs));
+	asm volatile("mov %0, %%gs" : : "r" (gs));
+	expect(ldt_gs, 0x7, "ldt: the Launcher's %%gs survives the guest");
 	guest_end(&g);
 	check_pins("ldt: no pages left pinned");
 }
