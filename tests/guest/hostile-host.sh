@@ -120,6 +120,16 @@ grep -q 'hostile: the guest ran on through the Switcher' /tmp/switcher-ds.log ||
 # took its last exit for a new one and re-entered forever).
 hostile stale-gs 2 "bad segment registers: cs $HEX eip $HEX ss $HEX ds $HEX es $HEX fs $HEX gs 0xe9"
 hostile stale-ss 2 "bad segment registers: cs $HEX eip $HEX ss 0xf1 ds $HEX es $HEX fs $HEX gs $HEX"
+# The LDT: bad tables are fatal; bad entries are dropped or made ring 1,
+# the guest's table is read once (a call gate written there afterwards is
+# never seen) and the copy the CPU reads is read-only for the guest.
+hostile ldt-huge 2 "bad LDT: 8193 entries at $HEX"
+hostile ldt-wrap 2 "bad LDT: 8192 entries at 0xfffff000"
+hostile ldt-unmapped 2 "LDT at $HEX is not mapped to guest RAM"
+hostile stale-ldt-gs 2 "bad segment registers: cs $HEX eip $HEX ss $HEX ds $HEX es $HEX fs $HEX gs 0x5"
+hostile ldt-refused 0
+grep -q 'hostile: the host refused or adjusted every LDT entry' /tmp/ldt-refused.log ||
+	fail "guest ldt-refused: the module did not finish its checks"
 # A normal guest after all that.
 hostile none 0
 

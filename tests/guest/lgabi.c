@@ -374,7 +374,8 @@ static void check_death(struct guest *g, const char *what, const char *name)
  * The Launcher runs it with %gs on that LDT entry, a copy of its TLS
  * descriptor, so that glibc keeps working: the host must get its LDT back
  * before it reloads its %gs on the way out of the guest, or the reload
- * faults in the host's ring 0.  Last, since the LDT stays with the process.
+ * faults in the host's ring 0.  The LDT stays with the process: the tests
+ * after this one run with it.
  */
 static void test_launcher_ldt(void)
 {
@@ -2352,6 +2353,57 @@ static void test_spare_cleared(uint32_t reserve_mem)
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/*
+ * A guest's LDT: the host copies the table it checked into the LDT window
+ * of the host CPU, at the start of the Switcher's slot, which the guest
+ * kernel can read.  A guest with a ring 0 data segment in its LDT loads
+ * %ds with it and reads the descriptor there, made ring 1 and accessed;
+ * the next guest on that host CPU, which has no LDT, must find nothing
+ * left of it.
+ */
+#define LDT_GPA		PAE_PT_GPA	/* unused on the boot mapping */
+
+static void test_ldt_window(uint32_t reserve_mem)
+{
+	static const uint32_t ring0_data[2] = { 0x0000ffff, 0x00cf9200 };
+	uint32_t eax[2] = { ~0u, ~0u };
+	struct lguest_pending p;
+	cpu_set_t set, old;
+	struct guest g;
+	unsigned int i;
+
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		check(false, strerror(errno), "ldt window: run on CPU 0");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		guest_mem(&g);
+		hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+		if (!i) {
+			memcpy(g.mem + LDT_GPA, ring0_data, sizeof(ring0_data));
+			hypercall(&g, LHCALL_LOAD_LDT, LDT_GPA, 1, 0);
+			mov_imm(&g, EAX, 0x5);	/* LDT entry 0, RPL 1 */
+			insn2(&g, 0x8e, 0xd8);	/* mov %eax,%ds */
+		}
+		load(&g, -reserve_mem + 4);
+		out(&g, 0x80);
+		if (guest_start(&g, CODE_GPA, "ldt window") &&
+		    run_to(&g, LGUEST_PENDING_PIO, &p, i ?
+			   "ldt window: a guest without an LDT reads it" :
+			   "ldt window: a guest reads its LDT there"))
+			getreg(g.fd, LGUEST_REG_EAX, &eax[i]);
+		guest_end(&g);
+	}
+	expect(eax[0], 0x00cfb300,
+	       "ldt window: the entry is there, ring 1 and accessed");
+	expect(eax[1], 0, "ldt window: nothing left of the last guest's LDT");
+	check_pins("ldt window: no pages left pinned");
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 /* The host's counters for a guest: names in debugfs order, and values. */
 #define MAX_STATS	256
 struct stats {
@@ -2810,19 +2862,7 @@ static void test_xsetbv(void)
 	check_pins("xsetbv: no pages left pinned");
 }
 
-/*
- * The shadows' budget: a guest that loads six page tables, each mapping
- * every slot below the Switcher to one page table, and touches one
- * address per slot, would need six shadows full of PTE pages; the host
- * keeps at most four shadows' worth (PTE_PAGES_MAX in page_tables.c),
- * emptying the least recently loaded.  The reserve says the layout: 4 MB
- * slots without PAE, 2 MB with.
- */
-#define BUDGET_ROOTS		6u
-#define BUDGET_ROOT_GPA		(40u * PAGE)	/* six PDs or PDPTs */
-#define BUDGET_PT_GPA		(46u * PAGE)	/* the one page table */
-#define BUDGET_PMD_GPA		(47u * PAGE)	/* PAE: the one PMD page */
-#define BUDGET_CODE_PAGES	16u		/* Now on a guest's clock: the TSC, or the host's monotonic ns. */
+/* Now on a guest's clock: the TSC, or the host's monotonic ns. */
 static uint64_t guest_clock(const struct guest_data *d)
 {
 	struct timespec ts;
@@ -2952,7 +2992,19 @@ end:
 	check_pins("deadline: no pages left pinned");
 }
 
-/* from CODE_GPA, identity */
+/*
+ * The shadows' budget: a guest that loads six page tables, each mapping
+ * every slot below the Switcher to one page table, and touches one
+ * address per slot, would need six shadows full of PTE pages; the host
+ * keeps at most four shadows' worth (PTE_PAGES_MAX in page_tables.c),
+ * emptying the least recently loaded.  The reserve says the layout: 4 MB
+ * slots without PAE, 2 MB with.
+ */
+#define BUDGET_ROOTS		6u
+#define BUDGET_ROOT_GPA		(40u * PAGE)	/* six PDs or PDPTs */
+#define BUDGET_PT_GPA		(46u * PAGE)	/* the one page table */
+#define BUDGET_PMD_GPA		(47u * PAGE)	/* PAE: the one PMD page */
+#define BUDGET_CODE_PAGES	16u		/* from CODE_GPA, identity */
 
 static void test_shadow_budget(uint32_t reserve_mem)
 {
@@ -3074,6 +3126,7 @@ int main(int argc, char **argv)
 	test_user_workers();
 	test_debug_state();
 	test_spare_cleared(reserve);
+	test_ldt_window(reserve);
 	test_syscall_msr();
 	test_stats();
 	test_host_registers();

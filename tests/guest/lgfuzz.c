@@ -9,7 +9,8 @@
  * program of random blocks (the guest side, in ring 1 on the boot mapping
  * or on page tables it builds): hypercalls with interesting arguments,
  * random instruction bytes, privileged and system instructions, segment
- * loads with descriptors of its own, far transfers and iret frames to every
+ * loads with descriptors of its own (in its GDT and in LDTs it loads and
+ * rewrites), far transfers and iret frames to every
  * ring, page table entries nearly right, the asynchronous hypercall ring,
  * interrupts while the virtual flag is off, bad stacks, traps of every
  * vector, port and device memory accesses (in every form, at the
@@ -76,7 +77,7 @@
 #define KERNEL_DS	0x69u	/* __KERNEL_DS | 1 */
 #define KERNEL_CS	0x61u
 
-#define LHCALL_COUNT	(LHCALL_TIMER_DEADLINE + 1)
+#define LHCALL_COUNT	(LHCALL_LOAD_LDT + 1)
 #define LGUEST_REG_COUNT 12	/* enum lguest_reg, and one beyond */
 
 /* xorshift64*: all the randomness comes from here. */
@@ -296,6 +297,10 @@ static void hcall_args(uint32_t nr, uint32_t a[4])
 		a[0] = below(32);
 		descriptor(&a[1], &a[2]);
 		break;
+	case LHCALL_LOAD_LDT:
+		a[0] = chance(2) ? SCRATCH_GPA : interesting();
+		a[1] = chance(2) ? below(64) : interesting();
+		break;
 	}
 }
 
@@ -448,13 +453,54 @@ static void system_op(struct guest *g)
 	}
 }
 
+/*
+ * An LDT of up to 16 nearly good descriptors in the scratch page (which
+ * the boot mapping maps at its guest-physical address), loaded with
+ * LHCALL_LOAD_LDT, and sometimes rewritten afterwards: the host must go
+ * on with what it read.  Returns an LDT selector for segment_op().
+ */
+static uint32_t ldt_op(struct guest *g)
+{
+	unsigned int i, n = 1 + below(16);
+	uint32_t lo, hi;
+
+	for (i = 0; i < n; i++) {
+		descriptor(&lo, &hi);
+		store32(g, SCRATCH_GPA + 8 * i, lo);
+		store32(g, SCRATCH_GPA + 8 * i + 4, hi);
+	}
+	mov_imm(g, EBX, SCRATCH_GPA);
+	mov_imm(g, ECX, chance(16) ? interesting() : n);
+	mov_imm(g, EAX, LHCALL_LOAD_LDT);
+	put8(g, 0xcd);
+	put8(g, LGUEST_TRAP_ENTRY);
+	if (chance(4)) {
+		descriptor(&lo, &hi);
+		store32(g, SCRATCH_GPA + 8 * below(n), chance(2) ? lo : rnd());
+	}
+	return below(n + 1) << 3 | 4 | below(4);
+}
+
 /* Segment registers, with descriptors of the guest's own first. */
 static void segment_op(struct guest *g)
 {
 	uint32_t lo, hi, entry = PICK(((const uint32_t[]){
-		0, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 29, 30, 31 }));
+		0, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 29, 30, 31 }));
 	unsigned int sreg = PICK(((const uint8_t[]){ 0, 2, 3, 4, 5 }));
 
+	if (chance(4)) {
+		load_sreg(g, sreg, ldt_op(g));
+		trip(g);
+		if (chance(4)) {	/* no LDT under the register */
+			mov_imm(g, EBX, 0);
+			mov_imm(g, ECX, 0);
+			mov_imm(g, EAX, LHCALL_LOAD_LDT);
+			put8(g, 0xcd);
+			put8(g, LGUEST_TRAP_ENTRY);
+			trip(g);
+		}
+		return;
+	}
 	if (chance(2)) {
 		descriptor(&lo, &hi);
 		mov_imm(g, EBX, entry);

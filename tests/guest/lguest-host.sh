@@ -72,7 +72,7 @@ check_unpinned "$pins_at_start"
 
 launch smoke 64 lgtest=smoke
 expect smoke 0
-grep -q 'smoke: 9 passed, 0 failed' /tmp/smoke.log || fail "smoke suite"
+grep -q 'smoke: 10 passed, 0 failed' /tmp/smoke.log || fail "smoke suite"
 slept=$(awk '/SLEEP-START/ { a = $1 } /SLEEP-END/ { b = $1 }
 	END { if (a && b) printf "%.2f", b - a }' /tmp/smoke.log)
 echo "host: the guest's 'sleep 1' took ${slept:-?} s of host time"

@@ -20,10 +20,12 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <asm/ldt.h>
 
 /* Shared with the children that run the tests, for their failure reason. */
 #define WHY_LEN 256
@@ -332,6 +334,66 @@ static int test_avx(void)
 }
 
 /*
+ * The LDT: a process makes a data segment in its LDT, and two children,
+ * which inherit it, each point it at a buffer of their own with
+ * modify_ldt() and read their buffer through %fs while yielding to each
+ * other all the time: each context switch loads the other child's LDT,
+ * and %fs must come back right.  Each child has the other's buffer too,
+ * with other values: the other's LDT would read those.  A 16-bit segment is refused: a guest has
+ * no ESPFIX (see x86/ldt in the guest's Documentation).
+ */
+#define LDT_FS	0x7	/* entry 0, RPL 3 */
+
+static int set_ldt_data(void *base, int seg_32bit)
+{
+	struct user_desc d = {
+		.entry_number = 0,
+		.base_addr = (unsigned long)base,
+		.limit = 4095,
+		.seg_32bit = seg_32bit,
+	};
+
+	return syscall(SYS_modify_ldt, 1, &d, sizeof(d));
+}
+
+static void ldt_work(int n, int yield, void *out)
+{
+	static uint32_t buf[2][1024];
+	uint32_t sum = 0, v;
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		buf[n][i] = n * 0x10000 + i;
+		buf[!n][i] = 0xdead0000 + i;
+	}
+	if (set_ldt_data(buf[n], 1))
+		return;
+	__asm__ volatile("mov %0, %%fs" : : "r" (LDT_FS));
+	for (i = 0; i < 20000; i++) {
+		__asm__ volatile("movl %%fs:(,%1,4), %0"
+				 : "=r" (v) : "r" (i % 1024) : "memory");
+		sum = sum * 31 + v;
+		if (yield && i % 64 == 0)
+			sched_yield();
+	}
+	__asm__ volatile("mov %%fs, %0" : "=r" (v));
+	memcpy(out, &sum, sizeof(sum));
+	memcpy((char *)out + sizeof(sum), &v, sizeof(v));
+}
+
+static int test_ldt(void)
+{
+	static char page[4096];
+
+	if (set_ldt_data(page, 1))
+		return fail("modify_ldt: %s", strerror(errno));
+	if (set_ldt_data(page, 0) == 0 || errno != EINVAL)
+		return fail("a 16-bit segment: want EINVAL, got %s",
+			    strerror(errno));
+	return same_in_two_children(ldt_work, 2 * sizeof(uint32_t), "LDT");
+}
+
+/*
  * Memory: anonymous mappings filled and read back, copy-on-write after
  * fork in both directions, a shared mapping seen by both, and munmap
  * really unmapping.
@@ -547,6 +609,7 @@ static const struct {
 	{ "signals", test_signals },
 	{ "fpu", test_fpu },
 	{ "avx", test_avx },
+	{ "ldt", test_ldt },
 	{ "memory", test_memory },
 	{ "std-faults", test_std_faults },
 	{ "cpuinfo", test_cpuinfo },

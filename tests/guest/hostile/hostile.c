@@ -66,6 +66,9 @@ MODULE_PARM_DESC(lgdata, "the address of the kernel's lguest_data");
 /* The privilege of the guest kernel's segments, as lar reports it. */
 #define AR_DPL1			(1 * (1 << 13))
 
+/* A selector for an LDT entry, in the guest kernel's ring. */
+#define LGUEST_LDT_SEL(i)	((i) << 3 | SEGMENT_LDT | GUEST_PL)
+
 /* Unused GDT entries of a 32-bit kernel (see asm/segment.h). */
 #define GDT_ENTRY_SPARE_A	29
 #define GDT_ENTRY_SPARE_B	30
@@ -323,7 +326,8 @@ static int pmd_large(void)
 
 /*
  * A page table in the slot the host keeps for the Switcher, the top
- * reserve_mem bytes, which the guest kernel leaves empty.
+ * reserve_mem bytes, which the guest kernel leaves empty.  The host maps
+ * the LDT window at the start of the slot: the read goes just above it.
  */
 static int switcher_map(void)
 {
@@ -334,7 +338,7 @@ static int switcher_map(void)
 
 	if (!data)
 		return -EINVAL;
-	addr = -(unsigned long)data->reserve_mem;
+	addr = -(unsigned long)data->reserve_mem + LDT_ENTRIES * LDT_ENTRY_SIZE;
 	pmd = slot_of(addr);
 	if (!pmd || !pmd_none(*pmd)) {
 		pr_err("the Switcher's slot at %#lx is not empty\n", addr);
@@ -576,6 +580,166 @@ static int host_refuses(void)
 	return 0;
 }
 
+/*
+ * The LDT: the same checks as for GDT entries, on a table the host reads
+ * at LHCALL_LOAD_LDT and keeps.  Descriptors by index in ldt_refused():
+ */
+enum {
+	LDT_CALL_GATE,		/* to the Switcher's code, for user mode */
+	LDT_RING0_DATA,		/* flat, not accessed: a ring 1 one */
+	LDT_RING0_CONFORMING,	/* flat conforming code: ring 1 */
+	LDT_TSS,		/* system descriptors: dropped */
+	LDT_LDT,
+	LDT_TASK_GATE,
+	LDT_HUGE_LIMIT,		/* a ring 3 data segment of 4 GB ... */
+	LDT_SWITCHER_BASE,	/* ... and one based on the Switcher's slot */
+	LDT_TEST_ENTRIES
+};
+
+/* Raw descriptor words: base, 20-bit limit, and the flags of the high word. */
+static void raw_desc(u32 *d, u32 base, u32 limit, u32 flags)
+{
+	d[0] = (base & 0xffff) << 16 | (limit & 0xffff);
+	d[1] = (base & 0xff000000) | (base >> 16 & 0xff) | (limit & 0xf0000) |
+	       flags;
+}
+
+/* Does writing a word at addr fault?  (No exported helper does it.) */
+static bool write_faults(unsigned long addr)
+{
+	u32 zero = 0;
+
+	pagefault_disable();
+	__put_kernel_nofault((void *)addr, &zero, u32, fault);
+	pagefault_enable();
+	return false;
+fault:
+	pagefault_enable();
+	return true;
+}
+
+static int ldt_refused(void)
+{
+	struct lguest_data *data = guest_data();
+	u32 sel = LGUEST_LDT_SEL(LDT_RING0_DATA);
+	unsigned long window;
+	unsigned long eax = LHCALL_FLUSH_ASYNC;
+	u32 (*ldt)[2], seen[2], ar;
+	bool ok = true;
+	u16 fs;
+
+	if (!data)
+		return -EINVAL;
+	ldt = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!ldt)
+		return -ENOMEM;
+	window = -(unsigned long)data->reserve_mem;
+	ldt[LDT_CALL_GATE][0] = LGUEST_CS << 16;
+	ldt[LDT_CALL_GATE][1] = gate_hi(GATE_CALL, 3);
+	raw_desc(ldt[LDT_RING0_DATA], 0, 0xfffff, 0x00c09200);
+	raw_desc(ldt[LDT_RING0_CONFORMING], 0, 0xfffff, 0x00c09e00);
+	raw_desc(ldt[LDT_TSS], 0, 0x67, 0x00008900);
+	raw_desc(ldt[LDT_LDT], 0, 0xffff, 0x00008200);
+	ldt[LDT_TASK_GATE][0] = GDT_ENTRY_TSS * 8 << 16;
+	ldt[LDT_TASK_GATE][1] = gate_hi(GATE_TASK, 3);
+	raw_desc(ldt[LDT_HUGE_LIMIT], 0, 0xfffff, 0x00c0f300);
+	raw_desc(ldt[LDT_SWITCHER_BASE], window, 0xfffff, 0x00c0f300);
+	hcall(LHCALL_LOAD_LDT, (unsigned long)ldt, LDT_TEST_ENTRIES, 0, 0);
+
+	/* A call gate in our own table now: the host keeps what it read. */
+	memcpy(ldt[LDT_RING0_DATA], ldt[LDT_CALL_GATE], sizeof(ldt[0]));
+
+	ok &= ring1_flat("the ring 0 LDT data segment", sel, AR_TYPE_RWDATA);
+	ok &= ring1_flat("the ring 0 conforming code",
+			 LGUEST_LDT_SEL(LDT_RING0_CONFORMING),
+			 AR_TYPE_XRCODE_CONF);
+	if (access_rights(LGUEST_LDT_SEL(LDT_CALL_GATE), &ar) ||
+	    access_rights(LGUEST_LDT_SEL(LDT_TSS), &ar) ||
+	    access_rights(LGUEST_LDT_SEL(LDT_LDT), &ar) ||
+	    access_rights(LGUEST_LDT_SEL(LDT_TASK_GATE), &ar)) {
+		pr_err("a system descriptor is in the LDT (access rights %#x)\n",
+		       ar);
+		ok = false;
+	}
+	/*
+	 * The CPU reads the host's copy, at the start of the Switcher's
+	 * slot, which the guest sees read-only: through the segment based
+	 * there too, and %fs comes back from trips to the host.
+	 */
+	savesegment(fs, fs);
+	loadsegment(fs, LGUEST_LDT_SEL(LDT_SWITCHER_BASE));
+	asm volatile("movl %%fs:8, %0\n\t"
+		     "movl %%fs:12, %1\n\t"
+		     "int $" __stringify(LGUEST_TRAP_ENTRY)
+		     : "=r" (seen[0]), "=r" (seen[1]), "+a" (eax)
+		     : : "memory");
+	loadsegment(fs, fs);
+	if (seen[0] != 0xffff || seen[1] != 0x00cfb300) {
+		pr_err("the LDT window has %08x %08x at entry 1\n", seen[0],
+		       seen[1]);
+		ok = false;
+	}
+	if (!write_faults(window)) {
+		pr_err("the guest wrote its LDT window\n");
+		ok = false;
+	}
+	hcall(LHCALL_LOAD_LDT, 0, 0, 0, 0);
+	if (access_rights(sel, &ar)) {
+		pr_err("the LDT is still there after loading none\n");
+		ok = false;
+	}
+	free_page((unsigned long)ldt);
+	if (!ok)
+		return -EIO;
+	pr_info("the host refused or adjusted every LDT entry\n");
+	return 0;
+}
+
+/* An LDT larger than the CPU's (8192 entries), or wrapping around. */
+static int ldt_huge(void)
+{
+	expect("bad LDT: %u entries at %#lx", LDT_ENTRIES + 1, PAGE_OFFSET);
+	hcall(LHCALL_LOAD_LDT, PAGE_OFFSET, LDT_ENTRIES + 1, 0, 0);
+	return 0;
+}
+
+static int ldt_wrap(void)
+{
+	expect("bad LDT: %u entries at %#lx", LDT_ENTRIES, -PAGE_SIZE);
+	hcall(LHCALL_LOAD_LDT, -PAGE_SIZE, LDT_ENTRIES, 0, 0);
+	return 0;
+}
+
+/* An LDT in a slot of the address space that maps nothing. */
+static int ldt_unmapped(void)
+{
+	unsigned long addr;
+
+	if (!free_user_slot(&addr))
+		return -ENOSPC;
+	expect("LDT at %#lx is not mapped to guest RAM", addr);
+	hcall(LHCALL_LOAD_LDT, addr, 1, 0, 0);
+	return 0;
+}
+
+/* As stale_gs, with an LDT entry that the guest then loads no LDT over. */
+static int stale_ldt_gs(void)
+{
+	u32 (*ldt)[2] = (void *)get_zeroed_page(GFP_KERNEL);
+	unsigned int old;
+
+	if (!ldt)
+		return -ENOMEM;
+	raw_desc(ldt[0], 0, 0xfffff, 0x00c0b300);
+	hcall(LHCALL_LOAD_LDT, (unsigned long)ldt, 1, 0, 0);
+	savesegment(gs, old);
+	loadsegment(gs, LGUEST_LDT_SEL(0));
+	hcall(LHCALL_LOAD_LDT, 0, 0, 0, 0);
+	loadsegment(gs, old);
+	free_page((unsigned long)ldt);
+	return 0;
+}
+
 struct hostile_case {
 	const char *name;
 	int (*run)(void);
@@ -601,8 +765,13 @@ static const struct hostile_case cases[] = {
 	{ "trap-nohandler", trap_nohandler, true },
 	{ "stale-gs", stale_gs, true },
 	{ "stale-ss", stale_ss, true },
+	{ "ldt-huge", ldt_huge, true },
+	{ "ldt-wrap", ldt_wrap, true },
+	{ "ldt-unmapped", ldt_unmapped, true },
+	{ "stale-ldt-gs", stale_ldt_gs, true },
 	{ "ignored", host_refuses, false },
 	{ "switcher-ds", switcher_ds, false },
+	{ "ldt-refused", ldt_refused, false },
 };
 
 static int __init hostile_init(void)
