@@ -52,6 +52,7 @@ struct guest_data {
 	uint8_t hcall_status[LHCALL_RING_SIZE];
 	uint32_t hcalls[LHCALL_RING_SIZE][5];
 	uint64_t xcr0_max;
+	uint32_t io_bitmap;
 };
 
 #define PAGE		4096u
