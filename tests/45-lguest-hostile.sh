@@ -45,6 +45,13 @@
 #                    then makes that entry null        eip HEX ... gs 0xe9
 #   stale-ss         the same with %ss and entry 30    bad segment registers: ...
 #                                                      ss 0xf1 ...
+#   ldt-huge         an LDT of 8193 entries            bad LDT: 8193 entries at HEX
+#   ldt-wrap         one that wraps around 4 GB        bad LDT: 8192 entries at
+#                                                      0xfffff000
+#   ldt-unmapped     one in an empty slot              LDT at HEX is not mapped to
+#                                                      guest RAM
+#   stale-ldt-gs     %gs on LDT entry 0, then no LDT   bad segment registers: ...
+#                                                      gs 0x5
 # and these the host must survive, the guest running on (exit status 0):
 #   ignored          new descriptors for the host's GDT entries and the
 #                    guest kernel's CS and DS, task gates for the NMI,
@@ -64,6 +71,16 @@
 #                    page fault the host handles in each round
 #                    (TCG gives null selectors base 0 and never faults on
 #                    them: the null rounds show nothing under QEMU)
+#   ldt-refused      an LDT with a call gate, a TSS, an LDT and a task gate
+#                    (dropped), ring 0 data and conforming code (made
+#                    ring 1), a 4 GB segment and one based at the Switcher's
+#                    slot (kept); a call gate written into the table after
+#                    the hypercall is not seen; the guest reads the host's
+#                    adjusted copy in its LDT window and cannot write it
+#   user-noirq       a user program's eip is the kernel's iret window
+#                    (lguest_noirq_iret from System.map, /noirq) through a
+#                    code segment of its own: an alarm must still come
+#                    (before the fix, no interrupt reached the guest again)
 #
 # usage: tests/45-lguest-hostile.sh [--out DIR VARIANT] [VARIANT...]
 #                                               (default: nopae pae)
@@ -115,9 +132,12 @@ for v in "${variants[@]}"; do
 	[[ -n $lgdata ]] || die "no lguest_data in $k/System.map: not a guest kernel"
 	echo "lguest_data is at $lgdata"
 	echo "$lgdata" >"$out/$v/lgdata"
+	awk '$3 == "lguest_noirq_iret" { print "0x" $1 }' "$k/System.map" >"$out/$v/noirq"
+	[[ -s $out/$v/noirq ]] || die "no lguest_noirq_iret in $k/System.map"
 	"$TOP/scripts/mkinitramfs.sh" -o "$out/$v/guest.cpio.gz" \
 		-i "$TOP/tests/guest/hostile-guest.sh" -f "$src/hostile.ko=/hostile.ko" \
-		-f "$out/hostile-user=/hostile-user" -f "$out/$v/lgdata=/lgdata"
+		-f "$out/hostile-user=/hostile-user" -f "$out/$v/lgdata=/lgdata" \
+		-f "$out/$v/noirq=/noirq"
 	lguest_host_runs "$out" "$TOP/tests/guest/hostile-host.sh" \
 		"$out/$v/guest.cpio.gz" -- --out "$k" "$v" || status=1
 done

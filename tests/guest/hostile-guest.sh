@@ -6,6 +6,8 @@
 #               int $0x1f from user mode must be a SIGSEGV, not a hypercall
 #   user-segments  run /hostile-user segments: user segment registers with
 #               a base or null through many trips to the host
+#   user-noirq  run /hostile-user noirq ADDR, ADDR from /noirq: user code
+#               whose eip is the kernel's iret window must get interrupts
 #   any other   insmod /hostile.ko case=CASE (tests/guest/hostile/), with
 #               lgdata= the address of lguest_data from /lgdata: the module
 #               does that wrong, and for most cases the host kills the
@@ -44,6 +46,13 @@ user-segments)
 		verdict PASS
 	else
 		verdict FAIL "user segment registers"
+	fi
+	;;
+user-noirq)
+	if /hostile-user noirq "$(cat /noirq)"; then
+		verdict PASS
+	else
+		verdict FAIL "user code at the kernel's iret window"
 	fi
 	;;
 *)

@@ -112,6 +112,11 @@ grep -q 'hostile-user: PASS' /tmp/user-hcall.log ||
 hostile user-segments 0
 grep -q 'hostile-user: PASS' /tmp/user-segments.log ||
 	fail "guest user-segments: no 'hostile-user: PASS'"
+# User code whose eip is the guest kernel's iret window, through a code
+# segment of its own: interrupts must still come (the guest hung).
+hostile user-noirq 0
+grep -q 'hostile-user: PASS' /tmp/user-noirq.log ||
+	fail "guest user-noirq: no 'hostile-user: PASS'"
 hostile switcher-ds 0
 grep -q 'hostile: the guest ran on through the Switcher' /tmp/switcher-ds.log ||
 	fail "guest switcher-ds: the module did not finish its rounds"

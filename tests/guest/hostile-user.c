@@ -20,12 +20,23 @@
  * program must finish.  TCG gives a null selector base 0 and never faults
  * on it, so under QEMU the null rounds cannot show what they would on
  * hardware (a #GP in the Switcher); the base rounds can.
+ *
+ * "hostile-user noirq ADDR": a code segment of the program's own, in its
+ * LDT, whose base puts the program's eip at ADDR, the guest kernel's
+ * lguest_noirq_iret (from System.map), while the instruction there, a jump
+ * to itself, is in a page of the program's.  The host delivers no
+ * interrupt while the guest kernel's eip is in that iret window; if it
+ * looked at eip alone, no interrupt would reach the guest again.  An alarm
+ * must end the spin: its handler prints PASS and exits 0.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 #include <asm/ldt.h>
 #include <sys/syscall.h>
@@ -155,6 +166,53 @@ static int segment_tests(void)
 	return 0;
 }
 
+static void on_alarm(int sig)
+{
+	static const char pass[] = "hostile-user: PASS (the alarm came)\n";
+
+	(void)sig;
+	if (write(STDOUT_FILENO, pass, sizeof(pass) - 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static int noirq_test(const char *arg)
+{
+	struct { uint32_t eip; uint16_t cs; } __attribute__((packed)) far;
+	uint32_t addr = strtoul(arg, NULL, 0);
+	struct user_desc d;
+	uint8_t *page;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED || !addr) {
+		perror("hostile-user: mmap, or no address");
+		return 1;
+	}
+	page[0] = 0xeb;			/* jmp . */
+	page[1] = 0xfe;
+	memset(&d, 0, sizeof(d));
+	d.entry_number = 0;
+	d.base_addr = (uintptr_t)page - addr;
+	d.limit = 0xfffff;
+	d.seg_32bit = 1;
+	d.contents = 2;			/* code */
+	d.limit_in_pages = 1;
+	d.useable = 1;
+	if (syscall(SYS_modify_ldt, 1, &d, sizeof(d))) {
+		perror("hostile-user: modify_ldt");
+		return 1;
+	}
+	printf("hostile-user: eip %#x in an LDT code segment based at %#x\n",
+	       addr, d.base_addr);
+	signal(SIGALRM, on_alarm);
+	alarm(1);
+	far.eip = addr;
+	far.cs = 0x7;			/* LDT entry 0, RPL 3 */
+	asm volatile("ljmp *%0" : : "m" (far));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -165,8 +223,10 @@ int main(int argc, char **argv)
 		fails = hcall_tests();
 	} else if (!strcmp(what, "segments")) {
 		fails = segment_tests();
+	} else if (!strcmp(what, "noirq") && argc > 2) {
+		return noirq_test(argv[2]);
 	} else {
-		fprintf(stderr, "usage: hostile-user hcall|segments\n");
+		fprintf(stderr, "usage: hostile-user hcall|segments|noirq ADDR\n");
 		return 2;
 	}
 	if (fails)

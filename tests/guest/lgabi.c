@@ -29,6 +29,9 @@
  * no CPU, io_uring workers may not create or run a guest, the host's
  * breakpoints stay the host's, nothing of one guest's register page
  * reaches the next, and EFER.SCE gives a guest's syscall nothing.
+ * A Launcher may have an LDT, and %gs on it, also while another of its
+ * threads takes the entry away; a guest's LDT is copied into the host
+ * CPU's LDT window, and nothing of it is left for the next guest there.
  * And what the host counts: a guest's counters in debugfs and in the
  * guest (LHCALL_READ_STATS) agree with what it did, and the lguest trace
  * events show its hypercalls.
@@ -365,6 +368,94 @@ static void check_death(struct guest *g, const char *what, const char *name)
 	      "%s: the reason", name);
 }
 
+/* A system call without glibc, whose errno is reached through %gs. */
+static long raw_syscall(long nr, long a, long b, long c)
+{
+	asm volatile("int $0x80"
+		     : "+a" (nr) : "b" (a), "c" (b), "d" (c) : "memory");
+	return nr;
+}
+
+static struct user_desc ldt_empty = {
+	.entry_number = 0,
+	.read_exec_only = 1,
+	.seg_not_present = 1,
+};
+static long ldt_victim;
+
+static void on_ldt_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The other thread, on CPU 1: take the Launcher's %gs entry away, then
+ * wake the Launcher, which runs its guest on CPU 0.
+ */
+static int ldt_changer(void *arg)
+{
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	unsigned long cpu1 = 2;
+
+	(void)arg;
+	raw_syscall(SYS_sched_setaffinity, 0, sizeof(cpu1), (long)&cpu1);
+	raw_syscall(SYS_nanosleep, (long)&pause, 0, 0);
+	raw_syscall(SYS_modify_ldt, 1, (long)&ldt_empty, sizeof(ldt_empty));
+	raw_syscall(SYS_nanosleep, (long)&pause, 0, 0);
+	raw_syscall(SYS_tgkill, ldt_victim, ldt_victim, SIGUSR1);
+	raw_syscall(SYS_exit, 0, 0, 0);
+	return 0;
+}
+
+/*
+ * The Launcher's LDT changes while its guest runs: another thread of the
+ * Launcher clears the entry that the Launcher's %gs names.  The kernel
+ * reloads the LDT on each CPU that runs the process (flush_ldt()), also
+ * under the guest, and the host must not reload that %gs in ring 0 on its
+ * way back from the guest (it oopsed).  In a child, where nothing may
+ * touch glibc's TLS once %gs has lost its descriptor: the thread is a
+ * clone() running raw system calls, and the child ends with one when the
+ * thread's signal has interrupted its read().
+ */
+static void test_launcher_ldt_changed(void)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+	unsigned int ldt_gs = 0x7;
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_ldt_signal };
+		struct lguest_pending p;
+		cpu_set_t cpu0;
+		struct guest g;
+		long r;
+
+		guest_mem(&g);
+		spin(&g);
+		if (!guest_start(&g, CODE_GPA, "ldt changed"))
+			_exit(2);
+		CPU_ZERO(&cpu0);
+		CPU_SET(0, &cpu0);
+		sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART */
+		if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+			_exit(2);
+		ldt_victim = syscall(SYS_gettid);
+		if (clone(ldt_changer, stack + sizeof(stack),
+			  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			  CLONE_THREAD | CLONE_SYSVSEM, NULL) < 0)
+			_exit(2);
+		asm volatile("mov %0, %%gs" : : "r" (ldt_gs));
+		r = raw_syscall(SYS_read, g.fd, (long)&p, sizeof(p));
+		raw_syscall(SYS_exit_group, r == -EINTR ? 0 : 3, 0, 0);
+	}
+	expect(waitpid(pid, &status, 0), pid, "ldt changed: the child ends");
+	expect(status, 0, "ldt changed: its read() ends with EINTR");
+	check_pins("ldt changed: no pages left pinned");
+}
+
 /*
  * A Launcher with an LDT of its own (modify_ldt()): the guest must not see
  * it.  The CPU would read it through the guest's page tables, where the
@@ -404,6 +495,7 @@ static void test_launcher_ldt(void)
 	asm volatile("mov %0, %%gs" : : "r" (gs));
 	expect(ldt_gs, 0x7, "ldt: the Launcher's %%gs survives the guest");
 	guest_end(&g);
+	test_launcher_ldt_changed();
 	check_pins("ldt: no pages left pinned");
 }
 
