@@ -2412,21 +2412,34 @@ static void spare_guest(struct guest *g, uint32_t reserve_mem, bool write)
  * take only the end: what one guest leaves in the rest must be gone
  * before another runs on that host CPU.
  */
+/*
+ * Run on host CPU 0 only, for tests of what one guest leaves on a CPU for
+ * the next; *old gets the affinity to go back to.  False (and a FAIL) if
+ * that cannot be.
+ */
+static bool run_on_cpu0(cpu_set_t *old, const char *name)
+{
+	cpu_set_t set;
+
+	sched_getaffinity(0, sizeof(*old), old);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (!sched_setaffinity(0, sizeof(set), &set))
+		return true;
+	check(false, strerror(errno), "%s: run on CPU 0", name);
+	return false;
+}
+
 static void test_spare_cleared(uint32_t reserve_mem)
 {
-	cpu_set_t set, old;
 	struct lguest_pending p;
 	uint32_t eax = ~0u;
 	struct guest g;
 	unsigned int i;
+	cpu_set_t old;
 
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		check(false, strerror(errno), "register page: run on CPU 0");
+	if (!run_on_cpu0(&old, "register page"))
 		return;
-	}
 	for (i = 0; i < 2; i++) {
 		spare_guest(&g, reserve_mem, !i);
 		if (guest_start(&g, CODE_GPA, "register page") &&
@@ -2460,17 +2473,12 @@ static void test_ldt_window(uint32_t reserve_mem)
 	static const uint32_t ring0_data[2] = { 0x0000ffff, 0x00cf9200 };
 	uint32_t eax[2] = { ~0u, ~0u };
 	struct lguest_pending p;
-	cpu_set_t set, old;
 	struct guest g;
 	unsigned int i;
+	cpu_set_t old;
 
-	sched_getaffinity(0, sizeof(old), &old);
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		check(false, strerror(errno), "ldt window: run on CPU 0");
+	if (!run_on_cpu0(&old, "ldt window"))
 		return;
-	}
 	for (i = 0; i < 2; i++) {
 		guest_mem(&g);
 		hypercall(&g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);

@@ -469,11 +469,8 @@ static uint32_t ldt_op(struct guest *g)
 		store32(g, SCRATCH_GPA + 8 * i, lo);
 		store32(g, SCRATCH_GPA + 8 * i + 4, hi);
 	}
-	mov_imm(g, EBX, SCRATCH_GPA);
-	mov_imm(g, ECX, chance(16) ? interesting() : n);
-	mov_imm(g, EAX, LHCALL_LOAD_LDT);
-	put8(g, 0xcd);
-	put8(g, LGUEST_TRAP_ENTRY);
+	hypercall(g, LHCALL_LOAD_LDT, SCRATCH_GPA,
+		  chance(16) ? interesting() : n, 0);
 	if (chance(4)) {
 		descriptor(&lo, &hi);
 		store32(g, SCRATCH_GPA + 8 * below(n), chance(2) ? lo : rnd());
@@ -492,23 +489,14 @@ static void segment_op(struct guest *g)
 		load_sreg(g, sreg, ldt_op(g));
 		trip(g);
 		if (chance(4)) {	/* no LDT under the register */
-			mov_imm(g, EBX, 0);
-			mov_imm(g, ECX, 0);
-			mov_imm(g, EAX, LHCALL_LOAD_LDT);
-			put8(g, 0xcd);
-			put8(g, LGUEST_TRAP_ENTRY);
+			hypercall(g, LHCALL_LOAD_LDT, 0, 0, 0);
 			trip(g);
 		}
 		return;
 	}
 	if (chance(2)) {
 		descriptor(&lo, &hi);
-		mov_imm(g, EBX, entry);
-		mov_imm(g, ECX, lo);
-		mov_imm(g, EDX, hi);
-		mov_imm(g, EAX, LHCALL_LOAD_GDT_ENTRY);
-		put8(g, 0xcd);
-		put8(g, LGUEST_TRAP_ENTRY);
+		hypercall(g, LHCALL_LOAD_GDT_ENTRY, entry, lo, hi);
 	}
 	load_sreg(g, sreg, chance(2) ? (entry << 3 | below(4)) : selector());
 	if (sreg == 2 && chance(2)) {
@@ -521,12 +509,7 @@ static void segment_op(struct guest *g)
 	}
 	trip(g);
 	if (chance(4)) {		/* and the guest changes its mind */
-		mov_imm(g, EBX, entry);
-		mov_imm(g, ECX, 0);
-		mov_imm(g, EDX, 0);
-		mov_imm(g, EAX, LHCALL_LOAD_GDT_ENTRY);
-		put8(g, 0xcd);
-		put8(g, LGUEST_TRAP_ENTRY);
+		hypercall(g, LHCALL_LOAD_GDT_ENTRY, entry, 0, 0);
 		trip(g);
 	}
 }
