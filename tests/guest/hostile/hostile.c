@@ -653,6 +653,13 @@ static int ldt_refused(void)
 	ok &= ring1_flat("the ring 0 conforming code",
 			 LGUEST_LDT_SEL(LDT_RING0_CONFORMING),
 			 AR_TYPE_XRCODE_CONF);
+	/* Ring 3 and 4 GB stay as they are. */
+	if (!access_rights(LGUEST_LDT_SEL(LDT_HUGE_LIMIT), &ar) ||
+	    (ar & (AR_P | AR_S | AR_DPL_MASK | AR_G | AR_DB)) !=
+	    (AR_P | AR_S | 3 << 13 | AR_G | AR_DB)) {
+		pr_err("the 4 GB ring 3 LDT segment: access rights %#x\n", ar);
+		ok = false;
+	}
 	if (access_rights(LGUEST_LDT_SEL(LDT_CALL_GATE), &ar) ||
 	    access_rights(LGUEST_LDT_SEL(LDT_TSS), &ar) ||
 	    access_rights(LGUEST_LDT_SEL(LDT_LDT), &ar) ||
