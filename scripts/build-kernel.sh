@@ -12,7 +12,8 @@
 #                  may be missing (always so for base variants)
 #
 # The config is `make ARCH=i386 tinyconfig`, then configs/base.config,
-# configs/{nopae,pae}.config and, for patched variants, configs/lguest.config
+# configs/{nopae,pae}.config, configs/debian.config (not for debug) and, for
+# patched variants, configs/lguest.config
 # (and for nopae configs/lguest-y.config: the host built in, where pae has
 # lg.ko) merged with merge_config.sh -m, then `make olddefconfig`.
 # It is regenerated only when a fragment is newer than .config or the
@@ -57,10 +58,13 @@ out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
 
 fragments=("$CONFIGS/base.config")
 case $variant in
-base-*) fragments+=("$CONFIGS/${variant#base-}.config"); allow_unknown=1 ;;
+base-*)
+	fragments+=("$CONFIGS/${variant#base-}.config" "$CONFIGS/debian.config")
+	allow_unknown=1
+	;;
 debug) fragments+=("$CONFIGS/pae.config" "$CONFIGS/lguest.config" "$CONFIGS/debug.config") ;;
 *)
-	fragments+=("$CONFIGS/$variant.config" "$CONFIGS/lguest.config")
+	fragments+=("$CONFIGS/$variant.config" "$CONFIGS/debian.config" "$CONFIGS/lguest.config")
 	[[ $variant != nopae ]] || fragments+=("$CONFIGS/lguest-y.config")
 	;;
 esac

@@ -30,6 +30,10 @@ APPLIED_STATE=$LINUX/.git/lguest-applied
 export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lguest-ccache}
 export CCACHE_BASEDIR=$BUILD
 
+# Debian guest images (scripts/mkdebian.sh), kept between runs and clones
+# as the compiler cache is: building one downloads some 100 MB.
+DEBIAN_CACHE=${DEBIAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lguest-debian}
+
 JOBS=$(nproc)
 
 PROG=${0##*/}
@@ -114,6 +118,8 @@ build_launcher() {
 # cannot calibrate its TSC and marks it unstable, and then gives its guests
 # no TSC; with a frequency given it keeps the TSC and so do they (their
 # clocksource and the timer deadline on the TSC instead of clock_ns).
+# $LGUEST_HOST_DISK, if set, is a disk image QEMU gives the host as a
+# virtio disk (/dev/vda there), in snapshot mode: the file is never written.
 lguest_host_runs() {
 	local logs=$1 init=$2 guest=$3 files=() kout='' variants v k rc status=0
 	local qemu cpu append
@@ -151,7 +157,9 @@ lguest_host_runs() {
 			--kernel "$k/arch/x86/boot/bzImage" ${cpu:+--cpu "$cpu"} \
 			--initrd "$logs/host-$v.cpio.gz" --log "$logs/$v.log" --smp 2 \
 			--mem 1024 --timeout "${LGUEST_HOST_TIMEOUT:-1500}" \
-			${append:+--append "$append"} || rc=$?
+			${append:+--append "$append"} \
+			${LGUEST_HOST_DISK:+--qemu-arg -drive --qemu-arg \
+				"file=$LGUEST_HOST_DISK,format=raw,if=virtio,snapshot=on"} || rc=$?
 		if [[ $rc -eq 0 ]]; then
 			echo "=== $v: PASS"
 		else

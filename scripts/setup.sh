@@ -18,6 +18,7 @@ PACKAGES=(
 	kmod git make gcc python3 python3-ply python3-git nodejs npm perl
 	iproute2 procps # ip and pgrep for the Launcher tests (tests/20)
 	lib32z1-dev # static 32-bit zlib for the lguest launcher (tools/lguest)
+	mmdebstrap e2fsprogs # the Debian guest image (scripts/mkdebian.sh)
 )
 
 installed() {

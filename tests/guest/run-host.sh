@@ -3,7 +3,8 @@
 # lg.ko if the host is modular, run one guest with the Launcher on this
 # console, report how it ended and power the host off. The guest's memory
 # and command line come from the host's command line (lgrun.mem=MB,
-# lgrun.args=A,B,C with commas for spaces).
+# lgrun.args=A,B,C with commas for spaces); with lgrun.debian=1 the guest's
+# root is the host's disk /dev/vda (scripts/run.sh --debian).
 # shellcheck source=tests/guest/lib.sh
 . /etc/test-lib.sh
 
@@ -11,9 +12,18 @@ load_lg
 mem=$(cmdline_opt lgrun.mem 128)
 args=$(cmdline_opt lgrun.args '' | tr , ' ')
 echo "host: $(uname -srm) with $(grep -c ^processor /proc/cpuinfo) CPUs; starting a $mem MB guest:"
-echo "host:   lguest --initrd=/guest.cpio.gz $mem /guest-bzImage $args"
-# shellcheck disable=SC2086 # args are words
-/lguest --initrd=/guest.cpio.gz "$mem" /guest-bzImage $args
+if [ "$(cmdline_opt lgrun.debian 0)" = 1 ]; then
+	# scripts/run.sh --debian: QEMU's disk is the guest's Debian root.
+	echo "host:   lguest --block=/dev/vda --tunnet=192.168.233.1 $mem /guest-bzImage root=/dev/vda ro $args"
+	echo "host: log in as root (no password); 'systemctl poweroff' ends the guest"
+	# shellcheck disable=SC2086 # args are words
+	/lguest --block=/dev/vda --tunnet=192.168.233.1 "$mem" /guest-bzImage \
+		root=/dev/vda ro $args
+else
+	echo "host:   lguest --initrd=/guest.cpio.gz $mem /guest-bzImage $args"
+	# shellcheck disable=SC2086 # args are words
+	/lguest --initrd=/guest.cpio.gz "$mem" /guest-bzImage $args
+fi
 rc=$?
 echo "host: the Launcher exited with status $rc"
 [ $rc = 0 ] && result PASS

@@ -1,0 +1,25 @@
+#!/bin/sh
+# /etc/test-init of the lguest host in scripts/bench-debian.sh (busybox
+# sh): boot the Debian image (QEMU's disk, /dev/vda) in a 256 MB guest
+# until systemd says "Startup finished" (journald forwards it to the
+# console), then stop the Launcher: the boot time is in that line.
+# shellcheck source=tests/guest/lib.sh
+. /etc/test-lib.sh
+
+LOG=/tmp/guest.log
+load_lg
+[ -b /dev/vda ] || result FAIL "no /dev/vda: QEMU gave the host no Debian image"
+/lguest --block=/dev/vda 256 /guest-bzImage root=/dev/vda ro \
+	systemd.journald.forward_to_console=1 </dev/null 2>&1 | tee $LOG &
+sleep 1
+lpid=$(pidof lguest)
+i=0
+while ! grep -q 'target reached after' $LOG; do
+	[ $i -lt 1500 ] && kill -0 "$lpid" 2>/dev/null ||
+		result FAIL "no 'target reached after' from the guest after $i s"
+	sleep 1
+	i=$((i + 1))
+done
+kill "$lpid"
+wait
+result PASS
