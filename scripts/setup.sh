@@ -19,6 +19,7 @@ PACKAGES=(
 	iproute2 procps # ip and pgrep for the Launcher tests (tests/20)
 	lib32z1-dev # static 32-bit zlib for the lguest launcher (tools/lguest)
 	mmdebstrap e2fsprogs # the Debian guest image (scripts/mkdebian.sh)
+	bzip2 lz4 lzop zstd # every bzImage compression (tests/62-lguest-bzimage.sh)
 )
 
 installed() {

@@ -166,12 +166,7 @@ if [[ ! -e /dev/lguest ]]; then
 		64 "$VMLINUX" root=/dev/vda
 	expect 1 "command line: root=/dev/vda console=hvc0 earlyprintk=serial,ttyS0,115200 virtio_mmio.device=4K@0x4000000:1" \
 		--verbose 64 "$VMLINUX" root=/dev/vda
-	if od -An -tx1 -j $(( ($(od -An -tu1 -j 0x1f1 -N1 "$BZIMAGE") + 1) * 512 + \
-		$(od -An -tu4 -j 0x248 -N4 "$BZIMAGE") )) -N2 "$BZIMAGE" | grep -q '1f 8b'; then
-		expect 1 "cannot open /dev/lguest" 64 "$BZIMAGE"
-	else
-		expect 1 "rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux" 64 "$BZIMAGE"
-	fi
+	expect 1 "cannot open /dev/lguest" 64 "$BZIMAGE"
 else
 	echo "(/dev/lguest exists: not running the program past setup here)"
 fi

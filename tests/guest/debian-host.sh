@@ -42,7 +42,7 @@ login() {
 	sleep 2
 	prompts=$(grep -c 'root@lguest-guest:~#' $LOG)
 	keys root
-	wait_for 'root@lguest-guest:~#' $((prompts + 1)) 120
+	wait_for 'root@lguest-guest:~#' $((prompts + 1)) 600
 }
 
 echo "host: $(uname -srm), CPUs online: $(cat /sys/devices/system/cpu/online)"

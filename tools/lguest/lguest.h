@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <asm/bootparam.h>
 #include <linux/lguest_launcher.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -149,6 +150,13 @@ extern struct guest_memory guest_mem;
 
 struct boot_info {
 	bool bzimage;
+	/*
+	 * The guest runs the bzImage's own decompressor, from entry to
+	 * decompressor_end, with its setup header in boot_params (hdr).
+	 */
+	bool own_decompressor;
+	uint32_t decompressor_end;
+	struct setup_header hdr;
 	uint32_t entry;		/* guest-physical */
 	uint32_t kernel_start;	/* lowest byte of the loaded kernel */
 	uint32_t kernel_end;	/* first byte after it (bss included) */

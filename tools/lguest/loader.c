@@ -388,7 +388,7 @@ fail:
 	return -1;
 }
 
-/* Name a bzImage payload we do not decompress, from its magic number. */
+/* Name a bzImage payload's compression, from its magic number. */
 static const char *compression_name(const uint8_t *p, size_t len)
 {
 	static const struct {
@@ -413,10 +413,63 @@ static const char *compression_name(const uint8_t *p, size_t len)
 }
 
 /*
+ * A bzImage whose payload we do not decompress ourselves (xz, zstd,
+ * bzip2, lzma, lzo, lz4): the guest runs the kernel's own decompressor,
+ * as after any boot loader.  Its protected-mode part goes to
+ * code32_start, 1 MiB, and the guest starts there; it decompresses the
+ * kernel to pref_address (or, with KASLR, somewhere else in RAM that it
+ * knows is free), needing init_size bytes there, and jumps to it.  It
+ * reads init_size and kernel_alignment from boot_params, so the setup
+ * header goes there as the kernel built it.  The lguest ELF note is
+ * inside the payload, out of our sight: a kernel built without
+ * CONFIG_LGUEST_GUEST faults in the decompressor's first instructions
+ * (see guest_died() in main.c).
+ */
+static int load_bzimage_decompressor(const char *path, const uint8_t *img,
+				     size_t len, uint64_t pm,
+				     struct boot_info *bi)
+{
+	const struct setup_header *h = (const void *)(img + 0x1f1);
+	uint64_t code_len = len - pm, end;
+
+	/* 2.10 brought pref_address and init_size. */
+	if (h->version < 0x20a) {
+		errorf("bzImage %s uses boot protocol %u.%02u, older than 2.10: %s",
+		       path, h->version >> 8, h->version & 0xff,
+		       "pass the vmlinux instead");
+		return -1;
+	}
+	end = h->pref_address + h->init_size;
+	if (h->code32_start != HIGH_RAM_START || h->pref_address < HIGH_RAM_START ||
+	    end < h->pref_address) {
+		errorf("bzImage %s is damaged: it loads at 0x%x and decompresses to 0x%llx",
+		       path, h->code32_start,
+		       (unsigned long long)h->pref_address);
+		return -1;
+	}
+	if (end > guest_mem.size || HIGH_RAM_START + code_len > guest_mem.size) {
+		errorf("bzImage %s needs %llu MiB of RAM to decompress its kernel: %s",
+		       path, (unsigned long long)(end + MiB - 1) / MiB,
+		       larger_mem);
+		return -1;
+	}
+	memcpy(guest_ptr(HIGH_RAM_START, code_len), img + pm, code_len);
+	bi->own_decompressor = true;
+	bi->decompressor_end = HIGH_RAM_START + code_len;
+	bi->hdr = *h;
+	bi->entry = HIGH_RAM_START;
+	bi->kernel_start = HIGH_RAM_START;
+	bi->kernel_end = end > bi->decompressor_end ? end : bi->decompressor_end;
+	return 0;
+}
+
+/*
  * A bzImage: real-mode setup sectors, then the protected-mode part, which
  * carries the real kernel (a vmlinux ELF, usually compressed) at
- * payload_offset.  We skip the kernel's own decompressor and load that
- * vmlinux directly.
+ * payload_offset.  When that is uncompressed or gzip, we skip the
+ * kernel's own decompressor and load the vmlinux directly, after checking
+ * that it can be a guest (its ELF note); otherwise the guest runs the
+ * decompressor.
  */
 static int load_bzimage(const char *path, const uint8_t *img, size_t len,
 			struct boot_info *bi)
@@ -452,10 +505,9 @@ static int load_bzimage(const char *path, const uint8_t *img, size_t len,
 	if (!memcmp(payload, ELFMAG, SELFMAG))
 		return load_elf(what, payload, h->payload_length, bi);
 	if (payload[0] != 0x1f || payload[1] != 0x8b) {
-		errorf("bzImage %s has a %s-compressed payload; %s",
-		       path, compression_name(payload, h->payload_length),
-		       "the Launcher reads gzip and uncompressed ones: rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux");
-		return -1;
+		vmsg("bzImage %s has a %s-compressed payload: the guest decompresses it",
+		     path, compression_name(payload, h->payload_length));
+		return load_bzimage_decompressor(path, img, len, pm, bi);
 	}
 	if (gunzip(what, payload, h->payload_length, &elf, &elflen))
 		return -1;
@@ -624,6 +676,8 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 		return -1;
 	}
 	memset(bp, 0, sizeof(*bp));
+	if (bi->own_decompressor)
+		bp->hdr = bi->hdr;
 	/* Zeroed first, so the copy ends in a NUL (len < CMDLINE_MAX). */
 	memset(cl, 0, CMDLINE_MAX);
 	memcpy(cl, cmdline, len);

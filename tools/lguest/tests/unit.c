@@ -525,6 +525,74 @@ static uint8_t *make_bzimage(const uint8_t *bz, const uint8_t *payload,
 	return img;
 }
 
+/*
+ * Any other compression: the guest runs the kernel's decompressor, the
+ * bzImage's protected-mode part copied to 1 MiB, with the setup header
+ * in boot_params.
+ */
+static void test_own_decompressor(const uint8_t *bz)
+{
+	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0, 1, 2 };
+	static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0 };
+	const struct setup_header *h = (const void *)(bz + 0x1f1);
+	size_t pm = ((h->setup_sects ? h->setup_sects : 4) + 1) * 512;
+	struct setup_header *nh;
+	struct boot_params *b = bp();
+	struct boot_info bi;
+	uint8_t *img;
+	size_t imglen;
+
+	img = make_bzimage(bz, xz, sizeof(xz), &imglen);
+	nh = (void *)(img + 0x1f1);
+	fill_ram(0x55);
+	clear_error();
+	CHECK(load_kernel_image("xz", img, imglen, &bi) == 0 &&
+	      bi.bzimage && bi.own_decompressor, "xz bzImage loads");
+	CHECK_EQ(bi.entry, 0x100000, "xz bzImage entry: code32_start");
+	CHECK_EQ(bi.decompressor_end, 0x100000 + imglen - pm,
+		 "decompressor end");
+	CHECK_EQ(bi.kernel_end, h->pref_address + h->init_size,
+		 "kernel end: pref_address + init_size");
+	CHECK(!memcmp(guest_ptr(0x100000, imglen - pm), img + pm,
+		      imglen - pm), "the protected-mode part is at 1 MiB");
+	CHECK(setup_boot_params(&bi, "console=hvc0") == 0, "boot_params for it");
+	CHECK_EQ(b->hdr.init_size, h->init_size, "hdr.init_size from the bzImage");
+	CHECK_EQ(b->hdr.kernel_alignment, h->kernel_alignment,
+		 "hdr.kernel_alignment from the bzImage");
+	CHECK_EQ(b->hdr.code32_start, 0x100000, "hdr.code32_start");
+	check_boot_params(&bi, "xz bzImage");
+
+	/* Not enough RAM to decompress into */
+	nh->init_size = TEST_MEM;
+	clear_error();
+	CHECK_ERR(load_kernel_image("big-xz", img, imglen, &bi) < 0,
+		  "of RAM to decompress its kernel: pass a larger MEM_MB");
+	nh->init_size = h->init_size;
+	/* Loaded elsewhere than 1 MiB, or decompressed below it */
+	nh->code32_start = 0x200000;
+	clear_error();
+	CHECK_ERR(load_kernel_image("moved-xz", img, imglen, &bi) < 0,
+		  "is damaged: it loads at 0x200000");
+	nh->code32_start = h->code32_start;
+	nh->pref_address = 0x1000;
+	clear_error();
+	CHECK_ERR(load_kernel_image("low-xz", img, imglen, &bi) < 0,
+		  "decompresses to 0x1000");
+	nh->pref_address = h->pref_address;
+	/* 2.10 is needed for pref_address and init_size */
+	nh->version = 0x0209;
+	clear_error();
+	CHECK_ERR(load_kernel_image("old-xz", img, imglen, &bi) < 0,
+		  "older than 2.10");
+	free(img);
+
+	img = make_bzimage(bz, zst, sizeof(zst), &imglen);
+	clear_error();
+	CHECK(load_kernel_image("zstd", img, imglen, &bi) == 0 &&
+	      bi.own_decompressor, "zstd bzImage loads");
+	free(img);
+}
+
 static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 			 size_t elflen)
 {
@@ -536,14 +604,15 @@ static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 	group = "bzImage";
 	CHECK(!memcmp(bz + 0x202, "HdrS", 4), "%s has HdrS", bzimage_path);
 
-	/* The real one: whatever its compression, we find its payload. */
+	/*
+	 * The real one: whatever its compression, it loads; the guest
+	 * starts at the vmlinux we load or at the kernel's decompressor.
+	 */
 	clear_error();
-	if (load_kernel_image(bzimage_path, bz, bzlen, &bi) == 0) {
-		CHECK(bi.bzimage, "real bzImage loads as a bzImage");
-		CHECK_EQ(bi.entry, 0x1000000, "real bzImage entry");
-	} else {
-		CHECK_ERR(true, "rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux");
-	}
+	CHECK(load_kernel_image(bzimage_path, bz, bzlen, &bi) == 0 &&
+	      bi.bzimage, "real bzImage loads as a bzImage");
+	CHECK_EQ(bi.entry, bi.own_decompressor ? 0x100000 : 0x1000000,
+		 "real bzImage entry");
 
 	/* The same kernel, gzip-compressed (CONFIG_KERNEL_GZIP). */
 	gz = gzip(elf, elflen, &gzlen);
@@ -617,22 +686,7 @@ static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 		  "older than 2.08");
 	free(img);
 
-	/* Other compressions are named, with the way out. */
-	{
-		static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0, 1, 2 };
-		static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0 };
-
-		img = make_bzimage(bz, xz, sizeof(xz), &imglen);
-		clear_error();
-		CHECK_ERR(load_kernel_image("xz", img, imglen, &bi) < 0,
-			  "xz-compressed payload; the Launcher reads gzip and uncompressed ones: rebuild the kernel with CONFIG_KERNEL_GZIP=y or pass the vmlinux");
-		free(img);
-		img = make_bzimage(bz, zst, sizeof(zst), &imglen);
-		clear_error();
-		CHECK_ERR(load_kernel_image("zstd", img, imglen, &bi) < 0,
-			  "zstd-compressed");
-		free(img);
-	}
+	test_own_decompressor(bz);
 }
 
 /* The kernel's lguest note, of another type: not a guest kernel. */

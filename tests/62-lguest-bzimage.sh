@@ -1,0 +1,58 @@
+#!/bin/bash
+# Any bzImage the kernel builds for i386 boots as an lguest guest: the
+# nopae kernel is linked again (in build/out-bzimage, a copy of
+# build/out-nopae, so only the compressed part is rebuilt) with each
+# CONFIG_KERNEL_* compression: gzip, bzip2, lzma, xz, lzo, lz4, zstd and
+# none. Each bzImage boots a guest on the nopae host
+# (tests/guest/bzimage-host.sh): the Launcher loads gzip and uncompressed
+# payloads itself (checking the kernel's lguest ELF note) and, for the
+# others, starts the guest at the kernel's own decompressor (patch
+# "x86/boot/compressed: Let an lguest guest run the decompressor"). An
+# unpatched kernel without CONFIG_LGUEST_GUEST (base-nopae, relinked with
+# xz in build/out-bzimage-base) dies in its decompressor, and the Launcher
+# names the option. Host and guest consoles must be clean.
+#
+# usage: tests/62-lguest-bzimage.sh
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+out=$TEST_LOGS/lguest-bzimage
+mkdir -p "$out"
+FORMATS=(gzip bzip2 lzma xz lzo lz4 zstd none)
+
+# relink TREE FROM TO FORMAT...: copy the build in FROM to TO and, for
+# each FORMAT, set that compression and make bzImage there; the result is
+# $out/bzImage-PREFIXFORMAT ($prefix).
+relink() {
+	local tree=$1 from=$2 to=$3 f sym s
+	shift 3
+	rsync -a --delete "$from/" "$to/"
+	for f in "$@"; do
+		sym=KERNEL_${f^^}
+		[[ $f != none ]] || sym=KERNEL_UNCOMPRESSED
+		for s in GZIP BZIP2 LZMA XZ LZO LZ4 ZSTD UNCOMPRESSED; do
+			"$tree/scripts/config" --file "$to/.config" --disable "KERNEL_$s"
+		done
+		"$tree/scripts/config" --file "$to/.config" --enable "$sym"
+		echo "=== bzImage with $sym"
+		make -s -C "$tree" O="$to" ARCH=i386 CC="ccache gcc" olddefconfig >/dev/null
+		grep -qx "CONFIG_$sym=y" "$to/.config" || die "$sym did not stick in $to/.config"
+		make -s -C "$tree" O="$to" ARCH=i386 CC="ccache gcc" -j"$JOBS" bzImage >"$out/make-$f.log" 2>&1 ||
+			die "bzImage with $sym did not build" "see $out/make-$f.log"
+		cp "$to/arch/x86/boot/bzImage" "$out/bzImage-$prefix$f"
+	done
+}
+
+"$TOP/scripts/build-kernel.sh" nopae >/dev/null
+"$TOP/scripts/build-kernel.sh" base-nopae >/dev/null
+prefix='' relink "$LINUX" "$BUILD/out-nopae" "$BUILD/out-bzimage" "${FORMATS[@]}"
+prefix=nolguest- relink "$LINUX_BASE" "$BUILD/out-base-nopae" "$BUILD/out-bzimage-base" xz
+build_launcher "$out"
+"$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" -i "$TOP/tests/guest/run-guest.sh"
+files=()
+for f in "${FORMATS[@]}" nolguest-xz; do
+	files+=(-f "$out/bzImage-$f=/bzImage-$f")
+done
+lguest_host_runs "$out" "$TOP/tests/guest/bzimage-host.sh" "$out/guest.cpio.gz" \
+	"${files[@]}" -- --out "$BUILD/out-nopae" nopae
