@@ -2,8 +2,9 @@
 # Any bzImage the kernel builds for i386 boots as an lguest guest: the
 # nopae kernel is linked again (in build/out-bzimage, a copy of
 # build/out-nopae, so only the compressed part is rebuilt) with each
-# CONFIG_KERNEL_* compression: gzip, bzip2, lzma, xz, lzo, lz4, zstd and
-# none. Each bzImage boots a guest on the nopae host
+# CONFIG_KERNEL_* compression: gzip, bzip2, lzma, xz, lzo, lz4 and zstd
+# (x86 has no CONFIG_KERNEL_UNCOMPRESSED; the Launcher's unit tests load
+# an uncompressed payload). Each bzImage boots a guest on the nopae host
 # (tests/guest/bzimage-host.sh): the Launcher loads gzip and uncompressed
 # payloads itself (checking the kernel's lguest ELF note) and, for the
 # others, starts the guest at the kernel's own decompressor (patch
@@ -19,7 +20,7 @@ set -euo pipefail
 
 out=$TEST_LOGS/lguest-bzimage
 mkdir -p "$out"
-FORMATS=(gzip bzip2 lzma xz lzo lz4 zstd none)
+FORMATS=(gzip bzip2 lzma xz lzo lz4 zstd)
 
 # relink TREE FROM TO FORMAT...: copy the build in FROM to TO and, for
 # each FORMAT, set that compression and make bzImage there; the result is
@@ -30,8 +31,7 @@ relink() {
 	rsync -a --delete "$from/" "$to/"
 	for f in "$@"; do
 		sym=KERNEL_${f^^}
-		[[ $f != none ]] || sym=KERNEL_UNCOMPRESSED
-		for s in GZIP BZIP2 LZMA XZ LZO LZ4 ZSTD UNCOMPRESSED; do
+		for s in GZIP BZIP2 LZMA XZ LZO LZ4 ZSTD; do
 			"$tree/scripts/config" --file "$to/.config" --disable "KERNEL_$s"
 		done
 		"$tree/scripts/config" --file "$to/.config" --enable "$sym"
