@@ -14,9 +14,9 @@ load_lg
 sleep 1
 lpid=$(pidof lguest)
 i=0
-while ! grep -q 'target reached after' $LOG; do
+while ! grep -q 'Startup finished in' $LOG; do
 	[ $i -lt 1500 ] && kill -0 "$lpid" 2>/dev/null ||
-		result FAIL "no 'target reached after' from the guest after $i s"
+		result FAIL "no 'Startup finished in' from the guest after $i s"
 	sleep 1
 	i=$((i + 1))
 done
