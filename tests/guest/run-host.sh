@@ -15,10 +15,37 @@ echo "host: $(uname -srm) with $(grep -c ^processor /proc/cpuinfo) CPUs; startin
 if [ "$(cmdline_opt lgrun.debian 0)" = 1 ]; then
 	# scripts/run.sh --debian: QEMU's disk is the guest's Debian root.
 	echo "host:   lguest --block=/dev/vda --tunnet=192.168.233.1 $mem /guest-bzImage root=/dev/vda ro $args"
-	echo "host: log in as root (no password); 'systemctl poweroff' ends the guest"
-	# shellcheck disable=SC2086 # args are words
-	/lguest --block=/dev/vda --tunnet=192.168.233.1 "$mem" /guest-bzImage \
-		root=/dev/vda ro $args
+	if [ "$(cmdline_opt lgrun.auto 0)" = 0 ]; then
+		echo "host: log in as root (no password); 'systemctl poweroff' ends the guest"
+		# shellcheck disable=SC2086 # args are words
+		/lguest --block=/dev/vda --tunnet=192.168.233.1 "$mem" /guest-bzImage \
+			root=/dev/vda ro $args
+	else
+		# No terminal: log in for the user (the Launcher reads a FIFO),
+		# show the boot times, power off.
+		mkfifo /tmp/in
+		exec 3<>/tmp/in
+		# shellcheck disable=SC2086 # args are words
+		/lguest --block=/dev/vda --tunnet=192.168.233.1 "$mem" /guest-bzImage \
+			root=/dev/vda ro $args </tmp/in >/tmp/guest.log 2>&1 &
+		lpid=$!
+		tail -f /tmp/guest.log &
+		i=0
+		while ! grep -q 'login:' /tmp/guest.log && [ $i -lt 1200 ] &&
+			kill -0 $lpid 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
+		sleep 2
+		echo root >&3
+		i=0
+		while ! grep -q 'root@' /tmp/guest.log && [ $i -lt 600 ]; do
+			sleep 1
+			i=$((i + 1))
+		done
+		printf 'systemd-analyze; systemctl poweroff\n' >&3
+		wait $lpid
+	fi
 else
 	echo "host:   lguest --initrd=/guest.cpio.gz $mem /guest-bzImage $args"
 	# shellcheck disable=SC2086 # args are words
