@@ -15,8 +15,9 @@ sleep 1
 lpid=$(pidof lguest)
 i=0
 while ! grep -q 'Startup finished in' $LOG; do
-	[ $i -lt 1500 ] && kill -0 "$lpid" 2>/dev/null ||
+	if [ $i -ge 1500 ] || ! kill -0 "$lpid" 2>/dev/null; then
 		result FAIL "no 'Startup finished in' from the guest after $i s"
+	fi
 	sleep 1
 	i=$((i + 1))
 done

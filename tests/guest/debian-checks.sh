@@ -12,6 +12,7 @@ bad() {
 	failed=$((failed + 1))
 }
 
+# shellcheck disable=SC1091 # the guest's
 echo "=== $(uname -srm), $(. /etc/os-release && echo "$PRETTY_NAME"), PID 1: $(cat /proc/1/comm)"
 
 # The boot: every unit started. "degraded" would name failed units;

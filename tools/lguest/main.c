@@ -130,12 +130,13 @@ static int create_devices(void)
 	return 0;
 }
 
+/* How the running guest was loaded (for guest_died()'s hint). */
+static struct boot_info boot;
+
 /*
  * Load the guest into (zeroed) memory and hand it to the host in a new
  * /dev/lguest open file: at the start, and at each restart.
  */
-static struct boot_info boot;
-
 static int start_guest(void)
 {
 	struct boot_info bi;
@@ -192,8 +193,9 @@ static void __noreturn guest_died(void)
 		reason[--len] = '\0';
 	errorf("guest died: %s", reason);
 	/*
-	 * A kernel's decompressor without CONFIG_LGUEST_GUEST loads its
-	 * GDT, which faults in ring 1 (x86/core.c's kill message).
+	 * The decompressor of a kernel without CONFIG_LGUEST_GUEST starts
+	 * with cli, which faults in ring 1 (the host's message for a #GP
+	 * the guest has no handler for).
 	 */
 	if (boot.own_decompressor &&
 	    sscanf(reason, "general protection fault at %x", &eip) == 1 &&
