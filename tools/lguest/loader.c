@@ -430,7 +430,7 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 				     struct boot_info *bi)
 {
 	const struct setup_header *h = (const void *)(img + 0x1f1);
-	uint64_t code_len = len - pm, end;
+	uint64_t code_len = len - pm, out, end, need;
 
 	/* 2.10 brought pref_address and init_size. */
 	if (h->version < 0x20a) {
@@ -439,17 +439,30 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 		       "pass the vmlinux instead");
 		return -1;
 	}
-	end = h->pref_address + h->init_size;
+	/*
+	 * A relocatable kernel decompresses to code32_start aligned up to
+	 * kernel_alignment, if that is above pref_address.
+	 */
+	out = h->pref_address;
+	if (h->relocatable_kernel && h->kernel_alignment) {
+		uint64_t up = ((uint64_t)HIGH_RAM_START + h->kernel_alignment - 1) /
+			      h->kernel_alignment * h->kernel_alignment;
+
+		if (up > out)
+			out = up;
+	}
+	end = out + h->init_size;
 	if (h->code32_start != HIGH_RAM_START || h->pref_address < HIGH_RAM_START ||
-	    end < h->pref_address) {
+	    end < out) {
 		errorf("bzImage %s is damaged: it loads at 0x%x and decompresses to 0x%llx",
 		       path, h->code32_start,
 		       (unsigned long long)h->pref_address);
 		return -1;
 	}
-	if (end > guest_mem.size || HIGH_RAM_START + code_len > guest_mem.size) {
+	need = end > HIGH_RAM_START + code_len ? end : HIGH_RAM_START + code_len;
+	if (need > guest_mem.size) {
 		errorf("bzImage %s needs %llu MiB of RAM to decompress its kernel: %s",
-		       path, (unsigned long long)(end + MiB - 1) / MiB,
+		       path, (unsigned long long)(need + MiB - 1) / MiB,
 		       larger_mem);
 		return -1;
 	}
@@ -459,7 +472,7 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 	bi->hdr = *h;
 	bi->entry = HIGH_RAM_START;
 	bi->kernel_start = HIGH_RAM_START;
-	bi->kernel_end = end > bi->decompressor_end ? end : bi->decompressor_end;
+	bi->kernel_end = need;
 	return 0;
 }
 
@@ -700,8 +713,12 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 	 */
 	bp->hdr.boot_flag = bi->bzimage ? bi->boot_flag : 0xaa55;
 	bp->hdr.header = bi->bzimage ? bi->header : 0x53726448; /* "HdrS" */
-	/* 2.07 or later: the kernel looks at hardware_subarch. */
-	bp->hdr.version = BOOT_PROTOCOL;
+	/*
+	 * 2.07 or later: the kernel looks at hardware_subarch.  A bzImage
+	 * run through its decompressor keeps its own version (2.10 or later).
+	 */
+	if (!bi->own_decompressor)
+		bp->hdr.version = BOOT_PROTOCOL;
 	bp->hdr.type_of_loader = LOADER_UNKNOWN;
 	bp->hdr.hardware_subarch = X86_SUBARCH_LGUEST;
 	bp->hdr.cmd_line_ptr = CMDLINE_ADDR;

@@ -560,6 +560,8 @@ static void test_own_decompressor(const uint8_t *bz)
 	CHECK_EQ(b->hdr.kernel_alignment, h->kernel_alignment,
 		 "hdr.kernel_alignment from the bzImage");
 	CHECK_EQ(b->hdr.code32_start, 0x100000, "hdr.code32_start");
+	CHECK_EQ(b->hdr.version, h->version, "hdr.version from the bzImage");
+	b->hdr.version = 0x020f;	/* for the common checks */
 	check_boot_params(&bi, "xz bzImage");
 
 	/* Not enough RAM to decompress into */
