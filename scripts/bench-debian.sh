@@ -95,12 +95,14 @@ printf '%-8s %4s %10s %10s %10s\n' where run kernel userspace total
 for ((r = 1; r <= runs; r++)); do
 	log=$OUT/debian-$mode-native-$r.log
 	native "$log"
-	printf '%-8s %4d %10s %10s %10s\n' native "$r" $(boot_times "$log")
+	read -r k u t < <(boot_times "$log")
+	printf '%-8s %4d %10s %10s %10s\n' native "$r" "$k" "$u" "$t"
 	log=$OUT/debian-$mode-guest-$r.log
 	"$TOP/scripts/qemu-run.sh" --kernel "$kout/arch/x86/boot/bzImage" \
 		--initrd "$OUT/debian-host-$mode.cpio.gz" --log "$log" --smp 1 --mem 1024 \
 		--timeout 1800 --qemu-arg -drive \
 		--qemu-arg "file=$img,format=raw,if=virtio,snapshot=on" >/dev/null 2>&1 ||
 		die "the guest's boot failed" "see $log"
-	printf '%-8s %4d %10s %10s %10s\n' guest "$r" $(boot_times "$log")
+	read -r k u t < <(boot_times "$log")
+	printf '%-8s %4d %10s %10s %10s\n' guest "$r" "$k" "$u" "$t"
 done

@@ -25,9 +25,9 @@
 # --mirror URL     the Debian mirror (default http://deb.debian.org/debian)
 # --out FILE       where to put the image (default: in the cache directory
 #                  ${XDG_CACHE_HOME:-~/.cache}/lguest-debian, named after a
-#                  hash of this script and the parameters, so that a change
-#                  to either builds a new one; the older ones there are
-#                  then removed)
+#                  hash of this script's code and the parameters, so
+#                  that a change to either builds a new one; the older
+#                  ones there are then removed)
 # --force          build it even if it exists
 #
 # Prints the image's path (last line). Needs root (mmdebstrap in root
@@ -63,8 +63,9 @@ base=(systemd-sysv libpam-systemd udev dbus iproute2 iputils-ping procps less op
 default_out=''
 if [[ -z $out ]]; then
 	default_out=1
+	# Comments do not change the image.
 	key=$({
-		cat "$0"
+		grep -v '^[[:space:]]*#' "$0"
 		printf '%s\n' "$size" "$packages" "$mirror"
 	} | sha256sum | cut -c1-12)
 	out=$DEBIAN_CACHE/debian-12-i386-$key.img
@@ -86,7 +87,8 @@ include=$(IFS=,; echo "${base[*]}")${packages:+,$packages}
 info "mmdebstrap bookworm i386 ($include) from $mirror"
 # Hooks: configure the system for the guest, and leave only hello's .deb
 # in apt's cache (the packages just installed would make the image
-# 150 MB larger).
+# 150 MB larger). Each hook's $1, the new root, is mmdebstrap's to expand.
+# shellcheck disable=SC2016
 mmdebstrap --arch=i386 --variant=minbase --include="$include" \
 	--skip=cleanup/apt --skip=check/qemu \
 	--customize-hook='echo lguest-guest >"$1/etc/hostname"' \
