@@ -13,14 +13,8 @@ load_lg
 	systemd.journald.forward_to_console=1 </dev/null 2>&1 | tee $LOG &
 sleep 1
 lpid=$(pidof lguest)
-i=0
-while ! grep -q 'Startup finished in' $LOG; do
-	if [ $i -ge 1500 ] || ! kill -0 "$lpid" 2>/dev/null; then
-		result FAIL "no 'Startup finished in' from the guest after $i s"
-	fi
-	sleep 1
-	i=$((i + 1))
-done
+wait_text $LOG 'Startup finished in' 1 1500 "$lpid" ||
+	result FAIL "no 'Startup finished in' from the guest after $waited s"
 kill "$lpid"
 wait
 result PASS

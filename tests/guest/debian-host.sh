@@ -17,16 +17,11 @@ NET=192.168.233
 # wait_for TEXT COUNT SECS: until the guest's console has shown TEXT
 # COUNT times (lines that have it); fail after SECS seconds.
 wait_for() {
-	i=0
-	while [ "$(grep -c "$1" $LOG)" -lt "$2" ]; do
-		if [ $i -ge "$3" ] || ! kill -0 "$lpid" 2>/dev/null; then
-			fail "no '$1' (number $2) from the guest after $i s"
-			return 1
-		fi
-		sleep 1
-		i=$((i + 1))
-	done
-	echo "host: '$1' (number $2) after $i s"
+	if ! wait_text $LOG "$1" "$2" "$3" "$lpid"; then
+		fail "no '$1' (number $2) from the guest after $waited s"
+		return 1
+	fi
+	echo "host: '$1' (number $2) after $waited s"
 }
 
 # keys LINE: type LINE and Enter on the guest's console.
@@ -89,7 +84,9 @@ if login 1; then
 	fi
 fi
 
-wait_for 'host: the Launcher exited' 1 300
+# Not wait_for: the Launcher is gone just before the line comes.
+wait_text $LOG 'host: the Launcher exited' 1 300 ||
+	fail "the Launcher did not exit within 300 s of systemctl poweroff"
 grep -q 'host: the Launcher exited with status 0' $LOG ||
 	fail "the Launcher did not exit with status 0 after systemctl poweroff"
 checks_done

@@ -90,3 +90,17 @@ check_kmemleak() {
 		fail "kmemleak: $ours leaked objects allocated by the lguest host"
 	fi
 }
+
+# wait_text FILE TEXT COUNT SECS [PID]: wait until FILE has COUNT lines
+# with TEXT; 1 after SECS seconds, or as soon as process PID is gone.
+# $waited is the number of seconds it took.
+wait_text() {
+	waited=0
+	while [ "$(grep -c "$2" "$1")" -lt "$3" ]; do
+		if [ $waited -ge "$4" ] || { [ -n "${5:-}" ] && ! kill -0 "$5" 2>/dev/null; }; then
+			return 1
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+}

@@ -30,19 +30,10 @@ if [ "$(cmdline_opt lgrun.debian 0)" = 1 ]; then
 			root=/dev/vda ro $args </tmp/in >/tmp/guest.log 2>&1 &
 		lpid=$!
 		tail -f /tmp/guest.log &
-		i=0
-		while ! grep -q 'login:' /tmp/guest.log && [ $i -lt 1200 ] &&
-			kill -0 $lpid 2>/dev/null; do
-			sleep 1
-			i=$((i + 1))
-		done
+		wait_text /tmp/guest.log 'login:' 1 1200 $lpid
 		sleep 2
 		echo root >&3
-		i=0
-		while ! grep -q 'root@' /tmp/guest.log && [ $i -lt 600 ]; do
-			sleep 1
-			i=$((i + 1))
-		done
+		wait_text /tmp/guest.log 'root@' 1 600 $lpid
 		printf 'systemd-analyze; systemctl poweroff\n' >&3
 		wait $lpid
 	fi
