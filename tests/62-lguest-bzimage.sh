@@ -10,8 +10,10 @@
 # others, starts the guest at the kernel's own decompressor (patch
 # "x86/boot/compressed: Let an lguest guest run the decompressor"). An
 # unpatched kernel without CONFIG_LGUEST_GUEST (base-nopae, relinked with
-# xz in build/out-bzimage-base) dies in its decompressor, and the Launcher
-# names the option. Host and guest consoles must be clean.
+# xz in build/out-bzimage-base) is refused before the guest starts, the
+# Launcher naming the option (patch "x86/boot: Say in kernel_info which
+# subarchitectures' entry the kernel takes"). Host and guest consoles must
+# be clean.
 #
 # usage: tests/62-lguest-bzimage.sh
 set -euo pipefail

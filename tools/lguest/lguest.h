@@ -151,11 +151,10 @@ extern struct guest_memory guest_mem;
 struct boot_info {
 	bool bzimage;
 	/*
-	 * The guest runs the bzImage's own decompressor, from entry to
-	 * decompressor_end, with its setup header in boot_params (hdr).
+	 * The guest runs the bzImage's own decompressor, with its setup
+	 * header in boot_params (hdr).
 	 */
 	bool own_decompressor;
-	uint32_t decompressor_end;
 	struct setup_header hdr;
 	uint32_t entry;		/* guest-physical */
 	uint32_t kernel_start;	/* lowest byte of the loaded kernel */

@@ -413,6 +413,52 @@ static const char *compression_name(const uint8_t *p, size_t len)
 }
 
 /*
+ * The boot protocol's kernel_info (2.15 on, Documentation/arch/x86/boot.rst):
+ * its header and size, and the field whose bit X86_SUBARCH_LGUEST says the
+ * decompressor copes with an lguest guest's entry (CONFIG_LGUEST_GUEST).
+ */
+#define KERNEL_INFO_MAGIC		0x506f544c	/* "LToP" */
+#define KERNEL_INFO_ENTRY_SUBARCHS	0x10
+
+/*
+ * Whether the kernel behind a bzImage's decompressor can be a guest: the
+ * ELF note load_elf() looks for is inside the payload, so the bzImage says
+ * it in its kernel_info.  No kernel_info, or one too short to have the
+ * field, is a kernel without the option.
+ */
+static int check_entry_subarchs(const char *path, const uint8_t *img,
+				size_t len, uint64_t pm)
+{
+	const struct setup_header *h = (const void *)(img + 0x1f1);
+	uint64_t at = pm + h->kernel_info_offset;
+	uint32_t magic, size, subarchs = 0;
+
+	if (h->version >= 0x20f && h->kernel_info_offset) {
+		if (at + 8 > len) {
+			errorf("bzImage %s is damaged: its kernel_info lies outside the file",
+			       path);
+			return -1;
+		}
+		memcpy(&magic, img + at, 4);
+		memcpy(&size, img + at + 4, 4);
+		if (magic != KERNEL_INFO_MAGIC || size < 8 || size > len - at) {
+			errorf("bzImage %s is damaged: its kernel_info has a bad header",
+			       path);
+			return -1;
+		}
+		if (size >= KERNEL_INFO_ENTRY_SUBARCHS + 4)
+			memcpy(&subarchs, img + at + KERNEL_INFO_ENTRY_SUBARCHS, 4);
+	}
+	if (!(subarchs & (1u << X86_SUBARCH_LGUEST))) {
+		errorf("bzImage %s was built without CONFIG_LGUEST_GUEST (%s): %s",
+		       path, "its kernel_info does not list lguest in entry_subarchs",
+		       "build the guest kernel with CONFIG_LGUEST_GUEST=y");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A bzImage whose payload we do not decompress ourselves (xz, zstd,
  * bzip2, lzma, lzo, lz4): the guest runs the kernel's own decompressor,
  * as after any boot loader.  Its protected-mode part goes to
@@ -420,10 +466,7 @@ static const char *compression_name(const uint8_t *p, size_t len)
  * kernel to pref_address (or, with KASLR, somewhere else in RAM that it
  * knows is free), needing init_size bytes there, and jumps to it.  It
  * reads init_size and kernel_alignment from boot_params, so the setup
- * header goes there as the kernel built it.  The lguest ELF note is
- * inside the payload, out of our sight: a kernel built without
- * CONFIG_LGUEST_GUEST faults in the decompressor's first instructions
- * (see guest_died() in main.c).
+ * header goes there as the kernel built it.
  */
 static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 				     size_t len, uint64_t pm,
@@ -439,6 +482,8 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 		       "pass the vmlinux instead");
 		return -1;
 	}
+	if (check_entry_subarchs(path, img, len, pm))
+		return -1;
 	/*
 	 * A relocatable kernel decompresses to code32_start aligned up to
 	 * kernel_alignment, if that is above pref_address.
@@ -468,7 +513,6 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 	}
 	memcpy(guest_ptr(HIGH_RAM_START, code_len), img + pm, code_len);
 	bi->own_decompressor = true;
-	bi->decompressor_end = HIGH_RAM_START + code_len;
 	bi->hdr = *h;
 	bi->entry = HIGH_RAM_START;
 	bi->kernel_start = HIGH_RAM_START;

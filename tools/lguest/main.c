@@ -130,9 +130,6 @@ static int create_devices(void)
 	return 0;
 }
 
-/* How the running guest was loaded (for guest_died()'s hint). */
-static struct boot_info boot;
-
 /*
  * Load the guest into (zeroed) memory and hand it to the host in a new
  * /dev/lguest open file: at the start, and at each restart.
@@ -154,7 +151,6 @@ static int start_guest(void)
 	/* The 32-bit boot protocol: %esi points to boot_params. */
 	vcpu_setreg(LGUEST_REG_ESI, BOOT_PARAMS_ADDR);
 	devices_attach(cfg.doorbells);
-	boot = bi;
 	return 0;
 }
 
@@ -183,7 +179,6 @@ static void restart_guest(void)
 static void __noreturn guest_died(void)
 {
 	char reason[1024];
-	unsigned int eip;
 	size_t len;
 
 	if (lgdev_death_reason(reason, sizeof(reason)) <= 0)
@@ -192,16 +187,6 @@ static void __noreturn guest_died(void)
 	while (len && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
 		reason[--len] = '\0';
 	errorf("guest died: %s", reason);
-	/*
-	 * The decompressor of a kernel without CONFIG_LGUEST_GUEST starts
-	 * with cli, which faults in ring 1 (the host's message for a #GP
-	 * the guest has no handler for).
-	 */
-	if (boot.own_decompressor &&
-	    sscanf(reason, "general protection fault at %x", &eip) == 1 &&
-	    eip >= boot.entry && eip < boot.decompressor_end)
-		errorf("the fault is in %s's decompressor: %s", cfg.kernel,
-		       "was it built with CONFIG_LGUEST_GUEST=y?");
 	finish(EXIT_GUEST);
 }
 

@@ -526,11 +526,90 @@ static uint8_t *make_bzimage(const uint8_t *bz, const uint8_t *payload,
 }
 
 /*
+ * The real bzImage, its payload made to start like another compression's:
+ * the kernel_info stays where the kernel put it.
+ */
+static uint8_t *remagic_bzimage(const uint8_t *bz, size_t bzlen,
+				const uint8_t *magic, size_t mlen)
+{
+	const struct setup_header *h = (const void *)(bz + 0x1f1);
+	size_t pm = ((h->setup_sects ? h->setup_sects : 4) + 1) * 512;
+	uint8_t *img = malloc(bzlen);
+
+	memcpy(img, bz, bzlen);
+	memcpy(img + pm + h->payload_offset, magic, mlen);
+	return img;
+}
+
+/* A bzImage whose kernel_info does not say it can be a guest. */
+static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
+				const uint8_t *xz, size_t xzlen)
+{
+	const struct setup_header *h = (const void *)(bz + 0x1f1);
+	size_t pm = ((h->setup_sects ? h->setup_sects : 4) + 1) * 512;
+	uint8_t *img = remagic_bzimage(bz, bzlen, xz, xzlen);
+	struct setup_header *nh = (void *)(img + 0x1f1);
+	uint8_t *ki = img + pm + h->kernel_info_offset;
+	struct boot_info bi;
+	uint32_t v;
+
+	CHECK(h->version >= 0x20f && !memcmp(ki, "LToP", 4),
+	      "%s has a kernel_info", bzimage_path);
+	memcpy(&v, ki + 16, 4);
+	CHECK_EQ(v, 1u << X86_SUBARCH_LGUEST, "entry_subarchs: lguest's bit");
+	v = 1u << X86_SUBARCH_XEN;
+	memcpy(ki + 16, &v, 4);
+	clear_error();
+	CHECK_ERR(load_kernel_image("no-lguest-xz", img, bzlen, &bi) < 0,
+		  "does not list lguest in entry_subarchs)");
+	/* A kernel_info too short for the field, and no kernel_info at all */
+	v = 1u << X86_SUBARCH_LGUEST;
+	memcpy(ki + 16, &v, 4);
+	v = 16;
+	memcpy(ki + 4, &v, 4);
+	clear_error();
+	CHECK_ERR(load_kernel_image("short-info-xz", img, bzlen, &bi) < 0,
+		  "built without CONFIG_LGUEST_GUEST");
+	v = 20;
+	memcpy(ki + 4, &v, 4);
+	clear_error();
+	CHECK(load_kernel_image("fixed-xz", img, bzlen, &bi) == 0,
+	      "loads again with its field back: %s", last_error);
+	nh->version = 0x20e;
+	clear_error();
+	CHECK_ERR(load_kernel_image("2.14-xz", img, bzlen, &bi) < 0,
+		  "built without CONFIG_LGUEST_GUEST");
+	nh->version = h->version;
+	/* Damaged ones */
+	nh->kernel_info_offset = bzlen - pm - 4;
+	clear_error();
+	CHECK_ERR(load_kernel_image("far-info-xz", img, bzlen, &bi) < 0,
+		  "its kernel_info lies outside the file");
+	nh->kernel_info_offset = 0xfffffff0;
+	clear_error();
+	CHECK_ERR(load_kernel_image("huge-info-xz", img, bzlen, &bi) < 0,
+		  "its kernel_info lies outside the file");
+	nh->kernel_info_offset = h->kernel_info_offset;
+	v = bzlen;
+	memcpy(ki + 4, &v, 4);
+	clear_error();
+	CHECK_ERR(load_kernel_image("long-info-xz", img, bzlen, &bi) < 0,
+		  "its kernel_info has a bad header");
+	v = 20;
+	memcpy(ki + 4, &v, 4);
+	ki[0] = 'X';
+	clear_error();
+	CHECK_ERR(load_kernel_image("bad-info-xz", img, bzlen, &bi) < 0,
+		  "its kernel_info has a bad header");
+	free(img);
+}
+
+/*
  * Any other compression: the guest runs the kernel's decompressor, the
  * bzImage's protected-mode part copied to 1 MiB, with the setup header
  * in boot_params.
  */
-static void test_own_decompressor(const uint8_t *bz)
+static void test_own_decompressor(const uint8_t *bz, size_t bzlen)
 {
 	static const uint8_t xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0, 1, 2 };
 	static const uint8_t zst[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0 };
@@ -540,17 +619,16 @@ static void test_own_decompressor(const uint8_t *bz)
 	struct boot_params *b = bp();
 	struct boot_info bi;
 	uint8_t *img;
-	size_t imglen;
+	size_t imglen = bzlen;
 
-	img = make_bzimage(bz, xz, sizeof(xz), &imglen);
+	img = remagic_bzimage(bz, bzlen, xz, sizeof(xz));
 	nh = (void *)(img + 0x1f1);
 	fill_ram(0x55);
 	clear_error();
 	CHECK(load_kernel_image("xz", img, imglen, &bi) == 0 &&
-	      bi.bzimage && bi.own_decompressor, "xz bzImage loads");
+	      bi.bzimage && bi.own_decompressor, "xz bzImage loads: %s",
+	      last_error);
 	CHECK_EQ(bi.entry, 0x100000, "xz bzImage entry: code32_start");
-	CHECK_EQ(bi.decompressor_end, 0x100000 + imglen - pm,
-		 "decompressor end");
 	CHECK_EQ(bi.kernel_end, h->pref_address + h->init_size,
 		 "kernel end: pref_address + init_size");
 	CHECK(!memcmp(guest_ptr(0x100000, imglen - pm), img + pm,
@@ -588,11 +666,13 @@ static void test_own_decompressor(const uint8_t *bz)
 		  "older than 2.10");
 	free(img);
 
-	img = make_bzimage(bz, zst, sizeof(zst), &imglen);
+	img = remagic_bzimage(bz, bzlen, zst, sizeof(zst));
 	clear_error();
 	CHECK(load_kernel_image("zstd", img, imglen, &bi) == 0 &&
 	      bi.own_decompressor, "zstd bzImage loads");
 	free(img);
+
+	test_entry_subarchs(bz, bzlen, xz, sizeof(xz));
 }
 
 static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
@@ -688,7 +768,7 @@ static void test_bzimage(const uint8_t *bz, size_t bzlen, const uint8_t *elf,
 		  "older than 2.08");
 	free(img);
 
-	test_own_decompressor(bz);
+	test_own_decompressor(bz, bzlen);
 }
 
 /* The kernel's lguest note, of another type: not a guest kernel. */
