@@ -7,7 +7,10 @@
 #                  debug                  pae with configs/debug.config
 #                  base-nopae | base-pae  the unpatched tree build/linux-base
 # --tree DIR       build another tree (e.g. a bisect worktree) as VARIANT
-# --out DIR        output directory (default build/out-VARIANT)
+# --out DIR        output directory (default build/out-VARIANT, or
+#                  build/out-VARIANT-llvm with --llvm)
+# --llvm           build with clang and the LLVM tools (LLVM=1) instead of
+#                  gcc and binutils
 # --allow-unknown  fragment symbols that the tree's Kconfig does not know
 #                  may be missing (always so for base variants)
 #
@@ -31,12 +34,13 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
-tree='' out='' allow_unknown=''
+tree='' out='' allow_unknown='' llvm=''
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--tree) tree=${2:?--tree needs a directory}; shift ;;
 	--out) out=${2:?--out needs a directory}; shift ;;
 	--allow-unknown) allow_unknown=1 ;;
+	--llvm) llvm=1 ;;
 	-h | --help) usage; exit 0 ;;
 	-*) die "unknown option '$1'" "usage: $0 [OPTIONS] VARIANT [MAKE ARGS...]" ;;
 	*) break ;;
@@ -48,10 +52,18 @@ variant=$1
 shift
 default_tree=$(variant_tree "$variant")
 tree=${tree:-$default_tree}
-out=${out:-$BUILD/out-$variant}
+out=${out:-$BUILD/out-$variant${llvm:+-llvm}}
 need_tree "$tree"
 need_cmd ccache
-need_cmd gcc
+if [[ -n $llvm ]]; then
+	need_cmd clang
+	need_cmd ld.lld lld
+	need_cmd llvm-objcopy llvm
+	compiler=(LLVM=1 CC="ccache clang")
+else
+	need_cmd gcc
+	compiler=(CC="ccache gcc")
+fi
 tree=$(cd "$tree" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
@@ -72,12 +84,13 @@ for f in "${fragments[@]}"; do
 	[[ -f $f ]] || die "config fragment $f is missing" "restore it from git: git checkout -- ${f#"$TOP"/}"
 done
 
-kmake() { make -C "$tree" O="$out" ARCH=i386 CC="ccache gcc" "$@"; }
+kmake() { make -C "$tree" O="$out" ARCH=i386 "${compiler[@]}" "$@"; }
 
 stamp=$out/.lguest-config-stamp
 stamp_text() {
-	printf 'tree %s\nhead %s\nfragments %s\n' "$tree" \
-		"$(git -C "$tree" rev-parse HEAD)" "${fragments[*]#"$TOP"/}"
+	printf 'tree %s\nhead %s\nfragments %s\ncompiler %s\n' "$tree" \
+		"$(git -C "$tree" rev-parse HEAD)" "${fragments[*]#"$TOP"/}" \
+		"${compiler[*]}"
 }
 
 config_stale() {

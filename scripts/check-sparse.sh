@@ -1,7 +1,10 @@
 #!/bin/bash
 # sparse (C=2) and W=1 warnings that the series adds.
 #
-#   scripts/check-sparse.sh
+#   scripts/check-sparse.sh [--llvm]
+#
+# --llvm   build with clang and the LLVM tools (LLVM=1; outputs in
+#          build/out-VARIANT-llvm), logs in build/sparse-llvm/
 #
 # Targets are computed from `git -C build/linux diff --name-only base..HEAD`:
 # each touched .c file gives its .o, each other touched file gives its
@@ -15,9 +18,17 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+llvm=()
+case ${1:-} in
+'') ;;
+--llvm) llvm=(--llvm) ;;
+-h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+*) die "unknown argument '$1'" "usage: $0 [--llvm]" ;;
+esac
+sfx=${llvm:+-llvm}
 need_tree "$LINUX"
 need_cmd sparse
-out=$BUILD/sparse
+out=$BUILD/sparse$sfx
 mkdir -p "$out"
 
 targets=() base_targets=()
@@ -70,7 +81,7 @@ info "targets: ${targets[*]}"
 warnings() {
 	local tree rel
 	tree=$(variant_tree "$1")
-	rel=$(realpath -m --relative-to="$BUILD/out-$1" "$tree")
+	rel=$(realpath -m --relative-to="$BUILD/out-$1$sfx" "$tree")
 	tr -d '\r' <"$2" |
 		grep -E '(warning|error):' |
 		sed -E -e "s#$tree/##g" -e "s#(^|[[:space:]])$rel/#\\1#g" \
@@ -91,11 +102,11 @@ build() {
 		# warnings not printed: remove them (ccache makes the rebuild
 		# cheap, and replays the warnings).
 		if [[ $t == */ ]]; then
-			[[ ! -d $BUILD/out-$v/$t ]] || find "$BUILD/out-$v/$t" -name '*.o' -delete
+			[[ ! -d $BUILD/out-$v$sfx/$t ]] || find "$BUILD/out-$v$sfx/$t" -name '*.o' -delete
 		else
-			rm -f "$BUILD/out-$v/$t"
+			rm -f "$BUILD/out-$v$sfx/$t"
 		fi
-		if ! "$TOP/scripts/build-kernel.sh" "$v" -k C=2 W=1 "$t" >>"$out/$v.log" 2>&1; then
+		if ! "$TOP/scripts/build-kernel.sh" "${llvm[@]}" "$v" -k C=2 W=1 "$t" >>"$out/$v.log" 2>&1; then
 			grep -E 'error|Error' "$out/$v.log" | tail -n 20 >&2 || true
 			die "the C=2 W=1 build of $t in $v failed" "see $out/$v.log"
 		fi

@@ -20,6 +20,7 @@ PACKAGES=(
 	lib32z1-dev # static 32-bit zlib for the lguest launcher (tools/lguest)
 	mmdebstrap e2fsprogs # the Debian guest image (scripts/mkdebian.sh)
 	bzip2 lz4 lzop zstd # every bzImage compression (tests/62-lguest-bzimage.sh)
+	clang lld llvm # LLVM=1 builds (scripts/build-kernel.sh --llvm)
 )
 
 installed() {

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Any bzImage the kernel builds for i386 boots as an lguest guest: the
-# nopae kernel is linked again (in build/out-bzimage, a copy of
-# build/out-nopae, so only the compressed part is rebuilt) with each
-# CONFIG_KERNEL_* compression: gzip, bzip2, lzma, xz, lzo, lz4 and zstd
-# (x86 has no CONFIG_KERNEL_UNCOMPRESSED; the Launcher's unit tests load
-# an uncompressed payload). Each bzImage boots a guest on the nopae host
+# kernel of each host variant is linked again (in build/out-bzimage-VARIANT,
+# a copy of build/out-VARIANT, so only the compressed part is rebuilt) with
+# CONFIG_KERNEL_* compressions: for nopae every one, gzip, bzip2, lzma, xz,
+# lzo, lz4 and zstd (x86 has no CONFIG_KERNEL_UNCOMPRESSED; the Launcher's
+# unit tests load an uncompressed payload), for pae the two distributions
+# use, xz and zstd. Each bzImage boots a guest on its host
 # (tests/guest/bzimage-host.sh): the Launcher loads gzip and uncompressed
 # payloads itself (checking the kernel's lguest ELF note) and, for the
 # others, starts the guest at the kernel's own decompressor (patch
@@ -15,7 +16,7 @@
 # subarchitectures' entry the kernel takes"). Host and guest consoles must
 # be clean.
 #
-# usage: tests/62-lguest-bzimage.sh
+# usage: tests/62-lguest-bzimage.sh [VARIANT...]   (default: nopae pae)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -46,15 +47,26 @@ relink() {
 	done
 }
 
-"$TOP/scripts/build-kernel.sh" nopae >/dev/null
+variants=("$@")
+[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
 "$TOP/scripts/build-kernel.sh" base-nopae >/dev/null
-prefix='' relink "$LINUX" "$BUILD/out-nopae" "$BUILD/out-bzimage" "${FORMATS[@]}"
 prefix=nolguest- relink "$LINUX_BASE" "$BUILD/out-base-nopae" "$BUILD/out-bzimage-base" xz
 build_launcher "$out"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" -i "$TOP/tests/guest/run-guest.sh"
-files=()
-for f in "${FORMATS[@]}" nolguest-xz; do
-	files+=(-f "$out/bzImage-$f=/bzImage-$f")
+status=0
+for v in "${variants[@]}"; do
+	case $v in
+	nopae) formats=("${FORMATS[@]}") ;;
+	pae) formats=(xz zstd) ;;
+	*) die "unknown variant '$v'" "usage: $0 [nopae|pae]..." ;;
+	esac
+	"$TOP/scripts/build-kernel.sh" "$v" >/dev/null
+	prefix=$v- relink "$LINUX" "$BUILD/out-$v" "$BUILD/out-bzimage-$v" "${formats[@]}"
+	files=(-f "$out/bzImage-nolguest-xz=/bzImage-nolguest-xz")
+	for f in "${formats[@]}"; do
+		files+=(-f "$out/bzImage-$v-$f=/bzImage-$f")
+	done
+	lguest_host_runs "$out" "$TOP/tests/guest/bzimage-host.sh" "$out/guest.cpio.gz" \
+		"${files[@]}" -- --out "$BUILD/out-$v" "$v" || status=1
 done
-lguest_host_runs "$out" "$TOP/tests/guest/bzimage-host.sh" "$out/guest.cpio.gz" \
-	"${files[@]}" -- --out "$BUILD/out-nopae" nopae
+exit "$status"

@@ -1,0 +1,25 @@
+#!/bin/bash
+# The series built with clang and the LLVM tools (LLVM=1, Debian 12's
+# clang 14) works as it does with gcc: the nopae and pae kernels are built
+# with scripts/build-kernel.sh --llvm (in build/out-VARIANT-llvm) and
+# tests/40-lguest.sh runs on them, host and guests clang-built: lgabi's
+# checks of /dev/lguest, the smoke suite in a guest, the big guest, the
+# panicking and the killed ones, with clean consoles.
+#
+# usage: tests/42-lguest-clang.sh [VARIANT...]   (default: nopae pae)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+variants=("$@")
+[[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)
+status=0
+for v in "${variants[@]}"; do
+	echo "=== $v: build with LLVM=1"
+	"$TOP/scripts/build-kernel.sh" --llvm "$v"
+	grep -q '^CONFIG_CC_IS_CLANG=y' "$BUILD/out-$v-llvm/.config" ||
+		die "$BUILD/out-$v-llvm/.config is not a clang build"
+	TEST_LOGS=$TEST_LOGS/lguest-clang-$v "$TOP/tests/40-lguest.sh" \
+		--out "$BUILD/out-$v-llvm" "$v" || status=1
+done
+exit "$status"
