@@ -9,6 +9,7 @@
 # --tree DIR       build another tree (e.g. a bisect worktree) as VARIANT
 # --out DIR        output directory (default build/out-VARIANT, or
 #                  build/out-VARIANT-llvm with --llvm)
+# --fragment FILE  merge FILE after the variant's fragments (repeatable)
 # --llvm           build with clang and the LLVM tools (LLVM=1) instead of
 #                  gcc and binutils
 # --allow-unknown  fragment symbols that the tree's Kconfig does not know
@@ -34,13 +35,14 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
-tree='' out='' allow_unknown='' llvm=''
+tree='' out='' allow_unknown='' llvm='' extra=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--tree) tree=${2:?--tree needs a directory}; shift ;;
 	--out) out=${2:?--out needs a directory}; shift ;;
 	--allow-unknown) allow_unknown=1 ;;
 	--llvm) llvm=1 ;;
+	--fragment) extra+=("$(realpath "${2:?--fragment needs a file}")"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	-*) die "unknown option '$1'" "usage: $0 [OPTIONS] VARIANT [MAKE ARGS...]" ;;
 	*) break ;;
@@ -80,6 +82,7 @@ debug) fragments+=("$CONFIGS/pae.config" "$CONFIGS/lguest.config" "$CONFIGS/debu
 	[[ $variant != nopae ]] || fragments+=("$CONFIGS/lguest-y.config")
 	;;
 esac
+fragments+=("${extra[@]}")
 for f in "${fragments[@]}"; do
 	[[ -f $f ]] || die "config fragment $f is missing" "restore it from git: git checkout -- ${f#"$TOP"/}"
 done

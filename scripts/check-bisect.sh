@@ -13,7 +13,7 @@
 # build/bisect/out-VARIANT, reused from step to step, so each step is an
 # incremental build). Fails naming the first prefix that does not apply or
 # build. The host (drivers/lguest) is only built from the patch that adds
-# its Kconfig option on (0024), so the prefixes before it do not compile
+# its Kconfig option on (0025), so the prefixes before it do not compile
 # its files. Logs: build/bisect/NNNN-VARIANT.log. Slow: run by GitLab CI (and
 # `make bisect`), not by scripts/test.sh.
 set -euo pipefail
