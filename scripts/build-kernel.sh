@@ -6,6 +6,9 @@
 # VARIANT          nopae | pae            the patched tree build/linux
 #                  debug                  pae with configs/debug.config
 #                  base-nopae | base-pae  the unpatched tree build/linux-base
+#                  x86_64 | base-x86_64   a 64-bit KVM-guest-like kernel
+#                                         (configs/x86_64.config), patched
+#                                         and unpatched
 # --tree DIR       build another tree (e.g. a bisect worktree) as VARIANT
 # --out DIR        output directory (default build/out-VARIANT, or
 #                  build/out-VARIANT-llvm with --llvm)
@@ -15,7 +18,8 @@
 # --allow-unknown  fragment symbols that the tree's Kconfig does not know
 #                  may be missing (always so for base variants)
 #
-# The config is `make ARCH=i386 tinyconfig`, then configs/base.config,
+# The config is `make ARCH=i386 tinyconfig` (x86_64 for the x86_64
+# variants, with configs/x86_64.config alone), then configs/base.config,
 # configs/{nopae,pae}.config, configs/debian.config (not for debug) and, for
 # patched variants, configs/lguest.config
 # (and for nopae configs/lguest-y.config: the host built in, where pae has
@@ -70,8 +74,12 @@ tree=$(cd "$tree" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd) # make -C runs in the tree: O= must be absolute
 
-fragments=("$CONFIGS/base.config")
+fragments=("$CONFIGS/base.config") arch=i386
 case $variant in
+*x86_64)
+	fragments=("$CONFIGS/x86_64.config") arch=x86_64
+	[[ $variant == x86_64 ]] || allow_unknown=1
+	;;
 base-*)
 	fragments+=("$CONFIGS/${variant#base-}.config" "$CONFIGS/debian.config")
 	allow_unknown=1
@@ -87,7 +95,7 @@ for f in "${fragments[@]}"; do
 	[[ -f $f ]] || die "config fragment $f is missing" "restore it from git: git checkout -- ${f#"$TOP"/}"
 done
 
-kmake() { make -C "$tree" O="$out" ARCH=i386 "${compiler[@]}" "$@"; }
+kmake() { make -C "$tree" O="$out" ARCH="$arch" "${compiler[@]}" "$@"; }
 
 stamp=$out/.lguest-config-stamp
 stamp_text() {

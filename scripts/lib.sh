@@ -170,8 +170,9 @@ lguest_host_runs() {
 	return "$status"
 }
 
-# mk_selftests_cpio OUT: build the static 32-bit x86 selftests
-# (scripts/build-selftests.sh) and make an initramfs OUT that runs them all
+# mk_selftests_cpio OUT [--64]: build the static 32-bit x86 selftests
+# (scripts/build-selftests.sh; with --64 the 64-bit ones too, for an
+# x86_64 kernel) and make an initramfs OUT that runs them all
 # (tests/guest/run-selftests.sh as its init, the programs in /selftests).
 mk_selftests_cpio() {
 	local out=$1 st f files=()
@@ -179,6 +180,12 @@ mk_selftests_cpio() {
 	for f in "$st"/*_32; do
 		[[ -f $f ]] && files+=(-f "$f=/selftests/${f##*/}")
 	done
+	if [[ ${2:-} == --64 ]]; then
+		st=$("$TOP/scripts/build-selftests.sh" --64 | tail -n 1)
+		for f in "$st"/*_64; do
+			[[ -f $f ]] && files+=(-f "$f=/selftests/${f##*/}")
+		done
+	fi
 	[[ ${#files[@]} -gt 0 ]] ||
 		die "no selftest programs in $st" "run scripts/build-selftests.sh and read its log"
 	"$TOP/scripts/mkinitramfs.sh" -o "$out" -i "$TOP/tests/guest/run-selftests.sh" \
@@ -296,9 +303,9 @@ state_set() {
 # variant_tree VARIANT: the source tree a build variant uses.
 variant_tree() {
 	case $1 in
-	nopae | pae | debug) printf '%s\n' "$LINUX" ;;
-	base-nopae | base-pae) printf '%s\n' "$LINUX_BASE" ;;
-	*) die "unknown variant '$1'" "use one of: nopae pae debug base-nopae base-pae" ;;
+	nopae | pae | debug | x86_64) printf '%s\n' "$LINUX" ;;
+	base-nopae | base-pae | base-x86_64) printf '%s\n' "$LINUX_BASE" ;;
+	*) die "unknown variant '$1'" "use one of: nopae pae debug x86_64 base-nopae base-pae base-x86_64" ;;
 	esac
 }
 

@@ -7,9 +7,12 @@
 # in the console...).  Results are only ever compared per selftest between
 # the two kernels of one run of this test, never against a fixed count.
 #
-# usage: tests/30-selftests-native.sh [--no-build] [nopae] [pae] [REF:NEW]
+# usage: tests/30-selftests-native.sh [--no-build] [nopae] [pae] [x86_64] [REF:NEW]
 #   --no-build   use the bzImages already built (default: build-kernel.sh)
 #   nopae pae    modes to test (default both): base-MODE vs MODE
+#   x86_64       base-x86_64 vs x86_64, under qemu-system-x86_64, with the
+#                64-bit selftests as well as the 32-bit ones
+#                (tests/32-selftests-x86_64.sh)
 #   REF:NEW      any other pair of variants, e.g. base-nopae:base-nopae to
 #                check the harness itself
 # Environment: SELFTEST_REPEAT runs of each program per boot (default 2: a
@@ -25,13 +28,13 @@ build=1 pairs=()
 for a; do
 	case $a in
 	--no-build) build='' ;;
-	nopae | pae) pairs+=("base-$a:$a") ;;
+	nopae | pae | x86_64) pairs+=("base-$a:$a") ;;
 	*:*)
 		variant_tree "${a%%:*}" >/dev/null
 		variant_tree "${a#*:}" >/dev/null
 		pairs+=("$a")
 		;;
-	*) die "unknown argument '$a'" "usage: $0 [--no-build] [nopae] [pae] [REF:NEW]" ;;
+	*) die "unknown argument '$a'" "usage: $0 [--no-build] [nopae] [pae] [x86_64] [REF:NEW]" ;;
 	esac
 done
 [[ ${#pairs[@]} -gt 0 ]] || pairs=(base-nopae:nopae base-pae:pae)
@@ -55,6 +58,8 @@ mkdir -p "$logs"
 
 cpio=$logs/selftests.cpio.gz
 mk_selftests_cpio "$cpio"
+cpio64=$logs/selftests-64.cpio.gz
+[[ " ${pairs[*]} " != *x86_64* ]] || mk_selftests_cpio "$cpio64" --64
 
 # The same QEMU flags for every kernel; qemu-run.sh's default CPU model
 # (a "max" CPU: NX, SSE*, FSGSBASE...) so that the selftests reach the code
@@ -66,6 +71,8 @@ qemu_flags=(--smp "$smp" --mem 256 --timeout "$qtimeout"
 # selftests, console into LOG.  Returns non-zero if the run failed.
 boot() {
 	local v=$1 log=$2 bz=$BUILD/out-$1/arch/x86/boot/bzImage rc=0 start
+	local qemu=${QEMU_SYSTEM:-} initrd=$cpio
+	[[ $v != *x86_64 ]] || qemu=qemu-system-x86_64 initrd=$cpio64
 	if [[ -n $build && -z ${built[$v]:-} ]]; then
 		info "building kernel $v (log $logs/build-$v.log)"
 		if ! "$TOP/scripts/build-kernel.sh" "$v" >"$logs/build-$v.log" 2>&1; then
@@ -81,7 +88,7 @@ boot() {
 	fi
 	info "booting $v with the selftests ($smp CPUs, log $log)"
 	start=$SECONDS
-	"$TOP/scripts/qemu-run.sh" --kernel "$bz" --initrd "$cpio" \
+	QEMU_SYSTEM=$qemu "$TOP/scripts/qemu-run.sh" --kernel "$bz" --initrd "$initrd" \
 		--log "$log" "${qemu_flags[@]}" >/dev/null || rc=$?
 	info "$v: qemu-run.sh exit $rc after $((SECONDS - start))s"
 	if [[ $rc -ne 0 ]]; then
