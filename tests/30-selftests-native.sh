@@ -12,7 +12,7 @@
 #   nopae pae    modes to test (default both): base-MODE vs MODE
 #   x86_64       base-x86_64 vs x86_64, under qemu-system-x86_64, with the
 #                64-bit selftests as well as the 32-bit ones
-#                (tests/32-selftests-x86_64.sh)
+#                (scripts/check-x86_64.sh)
 #   REF:NEW      any other pair of variants, e.g. base-nopae:base-nopae to
 #                check the harness itself
 # Environment: SELFTEST_REPEAT runs of each program per boot (default 2: a

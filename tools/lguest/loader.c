@@ -482,6 +482,11 @@ static int load_bzimage_decompressor(const char *path, const uint8_t *img,
 		       "pass the vmlinux instead");
 		return -1;
 	}
+	if (h->xloadflags & XLF_KERNEL_64) {
+		errorf("bzImage %s is a 64-bit kernel: %s", path,
+		       "an lguest guest is a 32-bit kernel built with CONFIG_LGUEST_GUEST=y");
+		return -1;
+	}
 	if (check_entry_subarchs(path, img, len, pm))
 		return -1;
 	/*
@@ -765,6 +770,8 @@ int setup_boot_params(const struct boot_info *bi, const char *cmdline)
 		bp->hdr.version = BOOT_PROTOCOL;
 	bp->hdr.type_of_loader = LOADER_UNKNOWN;
 	bp->hdr.hardware_subarch = X86_SUBARCH_LGUEST;
+	bp->hdr.hardware_subarch_data = 0;
+	bp->hdr.setup_data = 0;	/* a loader's field: we pass none */
 	bp->hdr.cmd_line_ptr = CMDLINE_ADDR;
 	bp->hdr.cmdline_size = CMDLINE_MAX - 1;
 	bp->hdr.ramdisk_image = bi->initrd_addr;

@@ -541,6 +541,48 @@ static uint8_t *remagic_bzimage(const uint8_t *bz, size_t bzlen,
 	return img;
 }
 
+/*
+ * The kernel_info moved to the very end of the file: the bounds checks
+ * at their limits, each way.
+ */
+static void test_kernel_info_at_end(const uint8_t *bz, size_t bzlen,
+				    const uint8_t *xz, size_t xzlen)
+{
+	const struct setup_header *h = (const void *)(bz + 0x1f1);
+	size_t pm = ((h->setup_sects ? h->setup_sects : 4) + 1) * 512;
+	size_t len = bzlen + 20;
+	uint8_t *img = realloc(remagic_bzimage(bz, bzlen, xz, xzlen), len);
+	struct setup_header *nh = (void *)(img + 0x1f1);
+	struct boot_info bi;
+	uint32_t v;
+
+	memcpy(img + bzlen, bz + pm + h->kernel_info_offset, 20);
+	v = 20;
+	memcpy(img + bzlen + 4, &v, 4);
+	nh->kernel_info_offset = bzlen - pm;
+	clear_error();
+	CHECK(load_kernel_image("end-info-xz", img, len, &bi) == 0,
+	      "a kernel_info that ends with the file loads: %s", last_error);
+	v = 21;
+	memcpy(img + bzlen + 4, &v, 4);
+	clear_error();
+	CHECK_ERR(load_kernel_image("over-info-xz", img, len, &bi) < 0,
+		  "its kernel_info has a bad header");
+	/* Its header in the last 8 bytes: a kernel_info without the field */
+	v = 8;
+	memcpy(img + bzlen + 4, &v, 4);
+	memcpy(img + len - 8, img + bzlen, 8);
+	nh->kernel_info_offset = len - 8 - pm;
+	clear_error();
+	CHECK_ERR(load_kernel_image("last8-info-xz", img, len, &bi) < 0,
+		  "built without CONFIG_LGUEST_GUEST");
+	nh->kernel_info_offset = len - 7 - pm;
+	clear_error();
+	CHECK_ERR(load_kernel_image("last7-info-xz", img, len, &bi) < 0,
+		  "its kernel_info lies outside the file");
+	free(img);
+}
+
 /* A bzImage whose kernel_info does not say it can be a guest. */
 static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
 				const uint8_t *xz, size_t xzlen)
@@ -552,9 +594,15 @@ static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
 	uint8_t *ki = img + pm + h->kernel_info_offset;
 	struct boot_info bi;
 	uint32_t v;
+	bool has_info = h->version >= 0x20f &&
+			pm + h->kernel_info_offset + 20 <= bzlen &&
+			!memcmp(ki, "LToP", 4);
 
-	CHECK(h->version >= 0x20f && !memcmp(ki, "LToP", 4),
-	      "%s has a kernel_info", bzimage_path);
+	CHECK(has_info, "%s has a kernel_info", bzimage_path);
+	if (!has_info) {
+		free(img);
+		return;
+	}
 	memcpy(&v, ki + 16, 4);
 	CHECK_EQ(v, 1u << X86_SUBARCH_LGUEST, "entry_subarchs: lguest's bit");
 	v = 1u << X86_SUBARCH_XEN;
@@ -580,6 +628,17 @@ static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
 	CHECK_ERR(load_kernel_image("2.14-xz", img, bzlen, &bi) < 0,
 		  "built without CONFIG_LGUEST_GUEST");
 	nh->version = h->version;
+	nh->kernel_info_offset = 0;
+	clear_error();
+	CHECK_ERR(load_kernel_image("no-info-xz", img, bzlen, &bi) < 0,
+		  "built without CONFIG_LGUEST_GUEST");
+	nh->kernel_info_offset = h->kernel_info_offset;
+	/* A 64-bit kernel */
+	nh->xloadflags |= XLF_KERNEL_64;
+	clear_error();
+	CHECK_ERR(load_kernel_image("64-xz", img, bzlen, &bi) < 0,
+		  "is a 64-bit kernel");
+	nh->xloadflags = h->xloadflags;
 	/* Damaged ones */
 	nh->kernel_info_offset = bzlen - pm - 4;
 	clear_error();
@@ -595,13 +654,20 @@ static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
 	clear_error();
 	CHECK_ERR(load_kernel_image("long-info-xz", img, bzlen, &bi) < 0,
 		  "its kernel_info has a bad header");
+	v = 7;
+	memcpy(ki + 4, &v, 4);
+	clear_error();
+	CHECK_ERR(load_kernel_image("tiny-info-xz", img, bzlen, &bi) < 0,
+		  "its kernel_info has a bad header");
 	v = 20;
 	memcpy(ki + 4, &v, 4);
 	ki[0] = 'X';
 	clear_error();
 	CHECK_ERR(load_kernel_image("bad-info-xz", img, bzlen, &bi) < 0,
 		  "its kernel_info has a bad header");
+	ki[0] = 'L';
 	free(img);
+	test_kernel_info_at_end(bz, bzlen, xz, xzlen);
 }
 
 /*

@@ -1,9 +1,0 @@
-#!/bin/bash
-# The series does not break 64-bit kernels: an x86_64 kernel like a KVM
-# guest's (configs/x86_64.config: PARAVIRT, KVM_GUEST, IA32_EMULATION),
-# built from the patched and the unpatched tree (variants x86_64 and
-# base-x86_64), boots under qemu-system-x86_64 and passes the x86
-# selftests, 64-bit and 32-bit, exactly as the unpatched one does
-# (tests/30-selftests-native.sh x86_64).
-set -euo pipefail
-exec "$(dirname "${BASH_SOURCE[0]}")/30-selftests-native.sh" x86_64 "$@"
