@@ -79,6 +79,15 @@ static void check(bool ok, int line, const char *fmt, ...)
 #define CHECK(cond, ...)	check((cond), __LINE__, __VA_ARGS__)
 #define CHECK_EQ(a, b, what)	check_eq((a), (b), __LINE__, what)
 #define CHECK_ERR(cond, substr)	check_err((cond), substr, __LINE__)
+/* The kernel image img of len bytes is refused with an error naming substr. */
+#define CHECK_REFUSED(name, img, len, substr)				\
+	do {								\
+		struct boot_info refused_bi;				\
+									\
+		clear_error();						\
+		CHECK_ERR(load_kernel_image(name, img, len, &refused_bi) < 0, \
+			  substr);					\
+	} while (0)
 
 /* A function, so that a and b are evaluated once. */
 static void check_eq(uint64_t a, uint64_t b, int line, const char *what)
@@ -565,21 +574,18 @@ static void test_kernel_info_at_end(const uint8_t *bz, size_t bzlen,
 	      "a kernel_info that ends with the file loads: %s", last_error);
 	v = 21;
 	memcpy(img + bzlen + 4, &v, 4);
-	clear_error();
-	CHECK_ERR(load_kernel_image("over-info-xz", img, len, &bi) < 0,
-		  "its kernel_info has a bad header");
+	CHECK_REFUSED("over-info-xz", img, len,
+		      "its kernel_info has a bad header");
 	/* Its header in the last 8 bytes: a kernel_info without the field */
 	v = 8;
 	memcpy(img + bzlen + 4, &v, 4);
 	memcpy(img + len - 8, img + bzlen, 8);
 	nh->kernel_info_offset = len - 8 - pm;
-	clear_error();
-	CHECK_ERR(load_kernel_image("last8-info-xz", img, len, &bi) < 0,
-		  "built without CONFIG_LGUEST_GUEST");
+	CHECK_REFUSED("last8-info-xz", img, len,
+		      "built without CONFIG_LGUEST_GUEST");
 	nh->kernel_info_offset = len - 7 - pm;
-	clear_error();
-	CHECK_ERR(load_kernel_image("last7-info-xz", img, len, &bi) < 0,
-		  "its kernel_info lies outside the file");
+	CHECK_REFUSED("last7-info-xz", img, len,
+		      "its kernel_info lies outside the file");
 	free(img);
 }
 
@@ -607,64 +613,54 @@ static void test_entry_subarchs(const uint8_t *bz, size_t bzlen,
 	CHECK_EQ(v, 1u << X86_SUBARCH_LGUEST, "entry_subarchs: lguest's bit");
 	v = 1u << X86_SUBARCH_XEN;
 	memcpy(ki + 16, &v, 4);
-	clear_error();
-	CHECK_ERR(load_kernel_image("no-lguest-xz", img, bzlen, &bi) < 0,
-		  "does not list lguest in entry_subarchs)");
+	CHECK_REFUSED("no-lguest-xz", img, bzlen,
+		      "does not list lguest in entry_subarchs)");
 	/* A kernel_info too short for the field, and no kernel_info at all */
 	v = 1u << X86_SUBARCH_LGUEST;
 	memcpy(ki + 16, &v, 4);
 	v = 16;
 	memcpy(ki + 4, &v, 4);
-	clear_error();
-	CHECK_ERR(load_kernel_image("short-info-xz", img, bzlen, &bi) < 0,
-		  "built without CONFIG_LGUEST_GUEST");
+	CHECK_REFUSED("short-info-xz", img, bzlen,
+		      "built without CONFIG_LGUEST_GUEST");
 	v = 20;
 	memcpy(ki + 4, &v, 4);
 	clear_error();
 	CHECK(load_kernel_image("fixed-xz", img, bzlen, &bi) == 0,
 	      "loads again with its field back: %s", last_error);
 	nh->version = 0x20e;
-	clear_error();
-	CHECK_ERR(load_kernel_image("2.14-xz", img, bzlen, &bi) < 0,
-		  "built without CONFIG_LGUEST_GUEST");
+	CHECK_REFUSED("2.14-xz", img, bzlen,
+		      "built without CONFIG_LGUEST_GUEST");
 	nh->version = h->version;
 	nh->kernel_info_offset = 0;
-	clear_error();
-	CHECK_ERR(load_kernel_image("no-info-xz", img, bzlen, &bi) < 0,
-		  "built without CONFIG_LGUEST_GUEST");
+	CHECK_REFUSED("no-info-xz", img, bzlen,
+		      "built without CONFIG_LGUEST_GUEST");
 	nh->kernel_info_offset = h->kernel_info_offset;
 	/* A 64-bit kernel */
 	nh->xloadflags |= XLF_KERNEL_64;
-	clear_error();
-	CHECK_ERR(load_kernel_image("64-xz", img, bzlen, &bi) < 0,
-		  "is a 64-bit kernel");
+	CHECK_REFUSED("64-xz", img, bzlen,
+		      "is a 64-bit kernel");
 	nh->xloadflags = h->xloadflags;
 	/* Damaged ones */
 	nh->kernel_info_offset = bzlen - pm - 4;
-	clear_error();
-	CHECK_ERR(load_kernel_image("far-info-xz", img, bzlen, &bi) < 0,
-		  "its kernel_info lies outside the file");
+	CHECK_REFUSED("far-info-xz", img, bzlen,
+		      "its kernel_info lies outside the file");
 	nh->kernel_info_offset = 0xfffffff0;
-	clear_error();
-	CHECK_ERR(load_kernel_image("huge-info-xz", img, bzlen, &bi) < 0,
-		  "its kernel_info lies outside the file");
+	CHECK_REFUSED("huge-info-xz", img, bzlen,
+		      "its kernel_info lies outside the file");
 	nh->kernel_info_offset = h->kernel_info_offset;
 	v = bzlen;
 	memcpy(ki + 4, &v, 4);
-	clear_error();
-	CHECK_ERR(load_kernel_image("long-info-xz", img, bzlen, &bi) < 0,
-		  "its kernel_info has a bad header");
+	CHECK_REFUSED("long-info-xz", img, bzlen,
+		      "its kernel_info has a bad header");
 	v = 7;
 	memcpy(ki + 4, &v, 4);
-	clear_error();
-	CHECK_ERR(load_kernel_image("tiny-info-xz", img, bzlen, &bi) < 0,
-		  "its kernel_info has a bad header");
+	CHECK_REFUSED("tiny-info-xz", img, bzlen,
+		      "its kernel_info has a bad header");
 	v = 20;
 	memcpy(ki + 4, &v, 4);
 	ki[0] = 'X';
-	clear_error();
-	CHECK_ERR(load_kernel_image("bad-info-xz", img, bzlen, &bi) < 0,
-		  "its kernel_info has a bad header");
+	CHECK_REFUSED("bad-info-xz", img, bzlen,
+		      "its kernel_info has a bad header");
 	ki[0] = 'L';
 	free(img);
 	test_kernel_info_at_end(bz, bzlen, xz, xzlen);
@@ -710,26 +706,22 @@ static void test_own_decompressor(const uint8_t *bz, size_t bzlen)
 
 	/* Not enough RAM to decompress into */
 	nh->init_size = TEST_MEM;
-	clear_error();
-	CHECK_ERR(load_kernel_image("big-xz", img, imglen, &bi) < 0,
-		  "of RAM to decompress its kernel: pass a larger MEM_MB");
+	CHECK_REFUSED("big-xz", img, imglen,
+		      "of RAM to decompress its kernel: pass a larger MEM_MB");
 	nh->init_size = h->init_size;
 	/* Loaded elsewhere than 1 MiB, or decompressed below it */
 	nh->code32_start = 0x200000;
-	clear_error();
-	CHECK_ERR(load_kernel_image("moved-xz", img, imglen, &bi) < 0,
-		  "is damaged: it loads at 0x200000");
+	CHECK_REFUSED("moved-xz", img, imglen,
+		      "is damaged: it loads at 0x200000");
 	nh->code32_start = h->code32_start;
 	nh->pref_address = 0x1000;
-	clear_error();
-	CHECK_ERR(load_kernel_image("low-xz", img, imglen, &bi) < 0,
-		  "decompresses to 0x1000");
+	CHECK_REFUSED("low-xz", img, imglen,
+		      "decompresses to 0x1000");
 	nh->pref_address = h->pref_address;
 	/* 2.10 is needed for pref_address and init_size */
 	nh->version = 0x0209;
-	clear_error();
-	CHECK_ERR(load_kernel_image("old-xz", img, imglen, &bi) < 0,
-		  "older than 2.10");
+	CHECK_REFUSED("old-xz", img, imglen,
+		      "older than 2.10");
 	free(img);
 
 	img = remagic_bzimage(bz, bzlen, zst, sizeof(zst));
