@@ -19,7 +19,12 @@ for v in "${variants[@]}"; do
 	"$TOP/scripts/build-kernel.sh" --llvm "$v"
 	grep -q '^CONFIG_CC_IS_CLANG=y' "$BUILD/out-$v-llvm/.config" ||
 		die "$BUILD/out-$v-llvm/.config is not a clang build"
-	TEST_LOGS=$TEST_LOGS/lguest-clang-$v "$TOP/tests/40-lguest.sh" \
-		--out "$BUILD/out-$v-llvm" "$v" || status=1
+	logs=$TEST_LOGS/lguest-clang-$v
+	TEST_LOGS=$logs "$TOP/tests/40-lguest.sh" --out "$BUILD/out-$v-llvm" "$v" ||
+		status=1
+	# The host and its guests said they are clang's.
+	n=$(grep -c 'Linux version .*clang version' "$logs/lguest/$v.log" || true)
+	echo "=== $v: $n clang-built kernel banners in the console"
+	[[ $n -ge 3 ]] || { echo "FAIL: $v: the kernels that ran are not clang's"; status=1; }
 done
 exit "$status"
