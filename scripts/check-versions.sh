@@ -84,7 +84,7 @@ check() {
 		return 1
 	fi
 	git -C "$dir" init -q
-	git -C "$dir" add -A
+	git -C "$dir" add -f -A
 	git -C "$dir" -c user.name=base -c user.email=base@localhost \
 		commit -q -m "linux-source-6.12 $v (the files the series touches)"
 	for f in "${SERIES_FILES[@]}"; do
