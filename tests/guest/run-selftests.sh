@@ -1,6 +1,7 @@
 #!/bin/sh
-# Guest side: run every x86 selftest program found in /selftests (busybox
-# sh, as the INIT of an initramfs from scripts/mkinitramfs.sh).  Prints one
+# Guest side: run every x86 selftest program (NAME_32, and NAME_64 on a
+# 64-bit kernel) found in /selftests (busybox sh, as the INIT of an
+# initramfs from scripts/mkinitramfs.sh).  Prints one
 # line per program:
 #
 #   SELFTEST <name> PASS|FAIL|TIMEOUT rc=<n> secs=<n> passes=<p>/<runs>
@@ -14,7 +15,8 @@
 #
 # Kernel command line knobs (all optional):
 #   selftests.timeout=SECS   per-program timeout (default 300)
-#   selftests.only=a,b       run only these programs (names without _32)
+#   selftests.only=a,b       run only these programs (names with or
+#                            without _32 or _64)
 #   selftests.repeat=N       run each program N times (default 1)
 #   selftests.verbose=1      print every program's output, not only
 #                            the output of those that failed (which are
@@ -55,12 +57,12 @@ if ! timeout 10 sleep 2 2>/dev/null || [ $(($(date +%s) - t0)) -lt 2 ]; then
 fi
 
 progs=
-for f in "$dir"/*_32; do
+for f in "$dir"/*_32 "$dir"/*_64; do
 	[ -x "$f" ] || continue
 	name=${f##*/}
 	if [ -n "$only" ]; then
 		case ",$only," in
-		*",${name%_32},"* | *",$name,"*) ;;
+		*",${name%_[36][24]},"* | *",$name,"*) ;;
 		*) continue ;;
 		esac
 	fi
