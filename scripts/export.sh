@@ -10,9 +10,10 @@
 # and `series` is rewritten (its leading comment block is kept). The tree
 # is then recorded as in sync, so scripts/apply.sh leaves it alone.
 #
-# The last patch, the Launcher, is made from this workspace's tools/lguest
-# and scripts/launcher-commit.txt (the work tree's copy is not exported:
-# edit tools/lguest here).
+# The Launcher's patch is made from this workspace's tools/lguest and
+# scripts/launcher-commit.txt (the work tree's copy is not exported: edit
+# tools/lguest here); only patches that leave tools/lguest alone (the
+# tour) may follow it.
 #
 # Refuses (unless --force) when `series` changed since the tree was made,
 # since exporting would overwrite those changes.
@@ -51,20 +52,38 @@ if [[ -z $force && $cur_sum != "$rec_sum" ]]; then
 fi
 
 # The Launcher patch is made from tools/lguest, not edited in the tree:
-# (re)make it as the last commit, moving HEAD (and the files under
-# tools/lguest, keeping any other local change) when it differs.
-parent=HEAD
-[[ $(git_l log -1 --format=%s HEAD) != "$(launcher_subject)" ]] || parent=HEAD~1
-if git_l log --format=%s "base..$parent" | grep -qxF "$(launcher_subject)"; then
-	die "the commit '$(launcher_subject)' is not the last one in $LINUX" \
-		"move it to the top (git rebase -i base), then export again"
+# remake it in its place, or as the last commit if there is none yet,
+# moving HEAD (and the files under tools/lguest, keeping any other local
+# change) when it differs.  The commits after it (documentation that
+# covers the whole series) are replayed onto the new one; they must leave
+# tools/lguest alone.
+mapfile -t found < <(git_l log --format='%H %s' base..HEAD |
+	awk -v s="$(launcher_subject)" 'substr($0, 42) == s { print $1 }')
+[[ ${#found[@]} -le 1 ]] ||
+	die "${#found[@]} commits in $LINUX are called '$(launcher_subject)'" \
+		"squash them into one (git rebase -i base), then export again"
+if [[ ${#found[@]} -eq 0 ]]; then
+	old='' launcher=$(launcher_commit "$LINUX" HEAD)
+else
+	old=${found[0]} launcher=$(launcher_commit "$LINUX" "${found[0]}~1")
+	[[ -z $(git_l diff --name-only "$old" HEAD -- tools/lguest) ]] ||
+		die "commits after '$(launcher_subject)' in $LINUX change tools/lguest" \
+			"edit tools/lguest in this workspace instead, and drop those changes"
 fi
-launcher=$(launcher_commit "$LINUX" "$parent")
-if [[ $launcher != $(git_l rev-parse HEAD) ]]; then
+if [[ $launcher != "$old" ]]; then
 	info "remaking the Launcher commit from tools/lguest"
-	git_l reset -q --keep "$launcher" ||
-		die "could not move $LINUX to the remade Launcher commit" \
-			"commit or stash the local changes under tools/lguest there"
+	if [[ -z $old || $old == $(git_l rev-parse HEAD) ]]; then
+		git_l reset -q --keep "$launcher" ||
+			die "could not move $LINUX to the remade Launcher commit" \
+				"commit or stash the local changes under tools/lguest there"
+	else
+		[[ -z $(git_l status --porcelain --untracked-files=no) ]] ||
+			die "$LINUX has uncommitted changes" \
+				"commit or stash them, then export again"
+		git_l rebase -q --onto "$launcher" "$old" ||
+			die "could not replay the commits after the Launcher in $LINUX" \
+				"finish the rebase there (or git rebase --abort), then export again"
+	fi
 fi
 
 tmp=$(mktemp -d)

@@ -15,7 +15,7 @@ set -euo pipefail
 PACKAGES=(
 	linux-source-6.12 qemu-system-x86 gcc-multilib libc6-dev-i386 sparse
 	quilt ccache bc bison flex libelf-dev libssl-dev cpio xz-utils rsync
-	kmod git make gcc python3 python3-ply python3-git nodejs npm perl
+	kmod git make gcc python3 python3-docutils python3-ply python3-git nodejs npm perl
 	iproute2 procps # ip and pgrep for the Launcher tests (tests/20)
 	lib32z1-dev # static 32-bit zlib for the lguest launcher (tools/lguest)
 	mmdebstrap e2fsprogs # the Debian guest image (scripts/mkdebian.sh)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The series applies onto a pristine base with strict git am (no 3-way,
 # no fuzz), in a scratch worktree: independent of the state of build/linux;
-# its last patch is tools/lguest of this workspace.
+# its Launcher patch is tools/lguest of this workspace.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -28,23 +28,33 @@ for f in "${files[@]}"; do
 done
 echo "the series (${#files[@]} patches) applies onto base"
 
-# The last patch adds tools/lguest exactly as this workspace has it (the
-# files git tracks, and scripts/launcher-commit.txt as its message).
-if [[ $(git -C "$wt" log -1 --format=%s) != "$(launcher_subject)" ]]; then
-	echo "FAIL: the last patch is not '$(launcher_subject)'"
+# One patch adds tools/lguest exactly as this workspace has it (the files
+# git tracks, and scripts/launcher-commit.txt as its message); the patches
+# after it leave tools/lguest alone.
+mapfile -t found < <(git -C "$wt" log --format='%H %s' base..HEAD |
+	awk -v s="$(launcher_subject)" 'substr($0, 42) == s { print $1 }')
+if [[ ${#found[@]} -ne 1 ]]; then
+	echo "FAIL: ${#found[@]} patches are called '$(launcher_subject)', not one"
 	echo "      make it with scripts/export.sh"
 	exit 1
 fi
-want=$(launcher_commit "$wt" HEAD~1)
-if [[ $(git -C "$wt" rev-parse "$want^{tree}") != $(git -C "$wt" rev-parse "HEAD^{tree}") ]]; then
+have=${found[0]}
+want=$(launcher_commit "$wt" "$have~1")
+if [[ $(git -C "$wt" rev-parse "$want^{tree}") != $(git -C "$wt" rev-parse "$have^{tree}") ]]; then
 	echo "FAIL: the Launcher patch differs from tools/lguest:"
-	git -C "$wt" diff --stat HEAD "$want" | sed 's/^/      /'
+	git -C "$wt" diff --stat "$have" "$want" | sed 's/^/      /'
 	echo "      remake it with scripts/export.sh"
 	exit 1
 fi
-if [[ $(git -C "$wt" log -1 --format=%B "$want") != "$(git -C "$wt" log -1 --format=%B HEAD)" ]]; then
+if [[ $(git -C "$wt" log -1 --format=%B "$want") != "$(git -C "$wt" log -1 --format=%B "$have")" ]]; then
 	echo "FAIL: the Launcher patch's message differs from scripts/launcher-commit.txt"
 	echo "      remake it with scripts/export.sh"
 	exit 1
 fi
-echo "the last patch is the Launcher, in sync with tools/lguest"
+if [[ -n $(git -C "$wt" diff --name-only "$have" HEAD -- tools/lguest) ]]; then
+	echo "FAIL: patches after the Launcher's change tools/lguest:"
+	git -C "$wt" log --format='      %s' "$have..HEAD" -- tools/lguest
+	echo "      edit tools/lguest in this workspace instead"
+	exit 1
+fi
+echo "the Launcher patch is in sync with tools/lguest, and no later patch changes it"

@@ -198,6 +198,18 @@ static void handle_mmio(const struct lguest_pending *p)
 	skip_insn(m.len);
 }
 
+/*
+ * Tour 8.1: The Launcher emulates the access
+ *
+ * The host gave us the instruction's bytes and, for device memory, the
+ * guest-physical address.  We decode the instruction (decode.c), read the
+ * guest registers it uses (LHREQ_GETREG), make the access to the device,
+ * and write back its result and an eip past the instruction
+ * (LHREQ_SETREG): the guest goes on after a completed instruction when the
+ * run loop reads again.  Only the instructions drivers use are decoded;
+ * anything else gets a general protection fault (LHREQ_TRAP), as from
+ * hardware that could not make sense of it.
+ */
 void handle_pending(const struct lguest_pending *p)
 {
 	switch (p->reason) {

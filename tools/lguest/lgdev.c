@@ -165,6 +165,17 @@ int lgdev_open(const char *path)
 	return -1;
 }
 
+/*
+ * Tour 1.4: Handing the guest to the host
+ *
+ * One open file of /dev/lguest is one guest.  Its first write is
+ * LHREQ_INITIALIZE: where guest memory starts in the Launcher, how many
+ * pages of RAM the guest has, the guest-physical address it starts at,
+ * and where its device memory ends: every access between the end of RAM
+ * and that page comes back to us.  Every request is in
+ * include/uapi/linux/lguest_launcher.h.  The next stop is in the host, at
+ * what this write does there.
+ */
 int lgdev_initialize(uint32_t base, uint32_t mem_pages, uint32_t start,
 		     uint32_t mmio_pages)
 {

@@ -39,6 +39,16 @@ static const char larger_mem[] = "pass a larger MEM_MB";
 static_assert(sizeof(struct boot_params) <= CMDLINE_ADDR,
 	      "boot_params must end before the command line");
 
+/*
+ * Tour 1.1: Guest memory is the Launcher's memory
+ *
+ * A guest's RAM needs no special allocation: it is an ordinary anonymous
+ * mapping of the Launcher's, and guest-physical address P is
+ * guest_mem.base + P here.  The host reaches it as the Launcher's user
+ * memory, with copy_from_user() and by pinning the pages it maps for the
+ * guest, so guest memory is accounted, limited and freed as the
+ * Launcher's own.
+ */
 int guest_memory_map(unsigned int mem_mb)
 {
 	uint32_t size = mem_mb * MiB;
@@ -692,10 +702,15 @@ static bool append(char *buf, size_t size, size_t *pos, const char *s)
 }
 
 /*
- * The user's arguments, then what the guest needs to find its consoles
- * and devices: the virtio-mmio driver takes its devices from the command
- * line (virtio_mmio.device=SIZE@ADDR:IRQ), so no device tree or ACPI is
- * needed.
+ * Tour 1.3: Devices on the command line
+ *
+ * A guest has no PCI bus, no ACPI and no device tree.  Its devices are
+ * virtio-mmio devices, a page of registers each, at the guest-physical
+ * addresses just above its RAM (device_register() hands them out), and
+ * the kernel's own virtio_mmio driver finds them on its command line:
+ * virtio_mmio.device=SIZE@ADDR:IRQ.  The console is hvc0; until its
+ * driver is up, earlyprintk writes to an emulated serial port.  The
+ * user's arguments come first.
  */
 int build_cmdline(char *buf, size_t size, int nargs,
 		  const char *const *args)
@@ -807,8 +822,17 @@ void boot_close(struct boot_files *bf)
 }
 
 /*
- * Everything the guest finds in its memory when it starts, from the open
- * kernel and initrd: at the first start and at each restart.
+ * Tour 1.2: Loading the kernel
+ *
+ * The Launcher is the guest's boot loader.  It loads the kernel, an ELF
+ * vmlinux or a bzImage, and the initrd, and fills in boot_params at
+ * guest-physical 0, with the command line after it, as any x86 boot
+ * loader does.  One field matters most: hardware_subarch says
+ * X86_SUBARCH_LGUEST, which is how the kernel knows, before its first
+ * privileged instruction, that it is not on a PC (tour 4.0); a bzImage
+ * must say in its kernel_info that it copes with that
+ * (check_entry_subarchs()).  This runs at the first start, and at each
+ * restart from the files kept open.
  */
 int boot_load(const struct config *cfg, const struct boot_files *bf,
 	      struct boot_info *bi)

@@ -176,6 +176,15 @@ static void restart_guest(void)
 	}
 }
 
+/*
+ * Tour 9.3: The Launcher's exit
+ *
+ * Back in the Launcher, the run loop ends with the guest, and the exit
+ * status says how: 0 for a power off, 2 for a guest that died, with the
+ * host's reason on standard error (lguest --help lists them all).  A
+ * restart is no end: restart_guest() loads the guest again and hands it to
+ * the host in a new file.  This is the end of the tour.
+ */
 static void __noreturn guest_died(void)
 {
 	char reason[1024];
@@ -207,6 +216,18 @@ static void check_stop(void)
 	}
 }
 
+/*
+ * Tour 1.5: The run loop
+ *
+ * The guest is handed over; the Launcher now runs it with read() on
+ * /dev/lguest, which returns only when the guest needs us.  A pending
+ * record (struct lguest_pending) says that it made an I/O port access or
+ * touched device memory, which handle_pending() emulates before the next
+ * read() (chapter 8).  End of file says that the guest powered off,
+ * ERESTART that it wants to reboot, ENOENT that it died; a signal
+ * interrupts the read() with EINTR, which is how Ctrl-C stops a guest.
+ * Meanwhile the device threads serve the console's input and the network.
+ */
 static void __noreturn run_guest(void)
 {
 	struct lguest_pending p;
@@ -242,6 +263,22 @@ static void __noreturn run_guest(void)
 	}
 }
 
+/*
+ * Tour 1.0: The Launcher
+ *
+ * lguest runs a 32-bit x86 Linux kernel as a guest of a 32-bit x86 Linux
+ * host, on processors without any virtualization support.  The trick is
+ * privilege: the guest kernel runs in ring 1 instead of ring 0, so what it
+ * may not do traps to the host, and where trapping would be too slow it
+ * asks the host with a hypercall.  The guest kernel knows that it is a
+ * guest (it is built with CONFIG_LGUEST_GUEST), which keeps the host small.
+ *
+ * lguest has two halves.  This program, the Launcher, is the user-space
+ * one: it makes the guest's memory, loads the kernel into it, emulates the
+ * devices, and runs the guest by reading /dev/lguest.  The other is the lg
+ * module in the host kernel, which runs the guest on the CPU.  This tour
+ * follows one guest from here, the Launcher's main(), to its end.
+ */
 int main(int argc, char **argv)
 {
 	struct creds creds;

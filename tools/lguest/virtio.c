@@ -224,6 +224,16 @@ bool virtio_running(const struct device *dev)
 	       !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
+/*
+ * Tour 8.4: Interrupting the guest
+ *
+ * A device raises its interrupt line with LHREQ_IRQ, from whichever
+ * Launcher thread did the work.  The host marks the line pending in the
+ * vCPU, and wakes the vCPU's task if the guest is halted or kicks it out
+ * of the guest if it runs, so that its run loop delivers the interrupt
+ * (tour 7.3).  Where the host keeps the device's interrupt status (tour
+ * 8.5), the same request sets the status bits the driver will read.
+ */
 static void raise_irq(struct device *dev, uint32_t why)
 {
 	if (dev->host_isr) {
@@ -552,6 +562,16 @@ static void write_driver_features(struct device *dev, uint32_t val)
 				       ((uint64_t)val << 32);
 }
 
+/*
+ * Tour 8.2: A virtio device at work
+ *
+ * The guest's virtio driver puts buffers in a virtqueue, rings in its own
+ * memory, and then writes the queue's number to the QueueNotify register:
+ * that "kick" ends up here.  The device's notify handler takes each buffer
+ * (vq_pop()), does the work, say a disk read straight into the guest's
+ * pages (block.c), hands the buffer back (vq_push()) and interrupts the
+ * guest (vq_interrupt()).
+ */
 static void write_notify(struct device *dev, uint32_t val)
 {
 	struct virtqueue *vq;
@@ -649,6 +669,13 @@ static void read_desc(const struct vring_desc *gd, struct vring_desc *d)
 }
 
 /*
+ * Tour 8.3: Trusting nothing in the rings
+ *
+ * The rings are guest memory, which the guest may rewrite while we read
+ * it.  Every index and descriptor is read once into a local, checked, and
+ * only then used; every address must be inside guest RAM (guest_ptr()).
+ * A ring that makes no sense stops the device until the guest resets it.
+ *
  * Take the next buffer the guest made available: its descriptor chain
  * becomes e->out (device-readable parts) and e->in (device-writable
  * parts, which the spec puts after the readable ones).  Returns 1 with a
