@@ -4,10 +4,12 @@
  *
  *   main.c     setup, the run loop, guest restarts, signals
  *   options.c  command line parsing and --help
- *   loader.c   guest memory, kernel and initrd loading, boot_params
+ *   memory.c   guest memory
+ *   loader.c   kernel and initrd loading, boot_params
  *   decode.c   decoding the guest's in/out and MMIO instructions
  *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
- *   virtio.c   the device table, virtio-mmio and split virtqueues
+ *   virtio.c   the device table and the virtio-mmio transport
+ *   virtqueue.c  split virtqueues and the buffers in them
  *   console.c  the virtio console, stdin and the terminal
  *   block.c    the virtio block device (--block)
  *   rng.c      the virtio entropy device (--rng)
@@ -174,14 +176,16 @@ struct boot_files {
 	int initrd;		/* -1 without an initrd */
 };
 
+/* memory.c */
 int guest_memory_map(unsigned int mem_mb);
 int guest_memory_use(void *buf, uint32_t size);
 void guest_memory_clear(void);
 void *guest_ptr(uint64_t gpa, uint64_t len);
+
+/* loader.c */
 int load_kernel_file(const char *path, struct boot_info *bi);
 int load_kernel_image(const char *path, const uint8_t *img, size_t len,
 		      struct boot_info *bi);
-int load_initrd(const char *path, struct boot_info *bi);
 int build_cmdline(char *buf, size_t size, int nargs,
 		  const char *const *args);
 int setup_boot_params(const struct boot_info *bi, const char *cmdline);
@@ -350,7 +354,6 @@ void virtio_device_init(struct device *dev, const char *name,
 struct virtqueue *virtio_add_vq(struct device *dev, const char *name,
 				uint16_t num_max, vq_notify_fn *notify);
 int device_register(struct device *dev);
-void devices_clear(void);
 uint32_t devices_end_page(void);
 struct device *device_at(uint32_t gpa, uint32_t *off);
 uint32_t virtio_mmio_read(struct device *dev, uint32_t off,
@@ -358,15 +361,18 @@ uint32_t virtio_mmio_read(struct device *dev, uint32_t off,
 void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
 		       unsigned int size);
 bool virtio_running(const struct device *dev);
-int vq_pop(struct virtqueue *vq, struct vq_elem *e);
-void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
-void vq_interrupt(struct virtqueue *vq);
+void virtio_raise_irq(struct device *dev, uint32_t why);
 __printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
 bool virtio_has_feature(const struct device *dev, unsigned int bit);
 void devices_reset(void);
 void devices_attach(bool doorbells);
 int devices_start(void);
 void devices_stop(void);
+
+/* virtqueue.c */
+int vq_pop(struct virtqueue *vq, struct vq_elem *e);
+void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
+void vq_interrupt(struct virtqueue *vq);
 uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
 		    void *buf, uint32_t len);
 uint32_t iov_from_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
