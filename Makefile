@@ -15,7 +15,7 @@ help:
 	@echo 'make build       build the patched kernels: $(VARIANTS)'
 	@echo 'make test        run the test suite (scripts/test.sh; T=PATTERN for a subset)'
 	@echo 'make check       checkpatch --strict and sparse/W=1 on the series'
-	@echo 'make bisect      build every prefix of the series (slow; FROM=N: from patch N)'
+	@echo 'make bisect      build every prefix of the series (slow; FROM=N, TO=M: patches N to M)'
 	@echo 'make bench       benchmarks, nopae: patched vs unpatched, guest vs host'
 	@echo 'make fuzz        a long fuzzer soak, nopae and pae (OPS=1000000 SEED=date)'
 	@echo 'make run         boot a host under QEMU and an lguest guest in it (scripts/run.sh)'
@@ -46,7 +46,7 @@ sparse:
 	$(S)/check-sparse.sh
 
 bisect:
-	$(S)/check-bisect.sh $(if $(FROM),--from $(FROM))
+	$(S)/check-bisect.sh $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 bench:
 	$(S)/bench.sh nopae

@@ -1,26 +1,28 @@
 #!/bin/bash
 # Every prefix of the series builds (the series is bisectable).
 #
-#   scripts/check-bisect.sh [--from N]
+#   scripts/check-bisect.sh [--from N] [--to M]
 #
 # --from N   apply patches 1 to N-1 without building, then build after
 #            each patch from N on: after a change to patch N, the
 #            prefixes before it are as they were.
+# --to M     stop after patch M.
 #
 # In a separate worktree (build/bisect/linux) at base, applies the patches
 # of `series` one by one with strict git am and, after each, builds the
 # nopae and pae variants (tinyconfig + fragments, ccache; outputs in
 # build/bisect/out-VARIANT, reused from step to step, so each step is an
 # incremental build). Fails naming the first prefix that does not apply or
-# build. The host (drivers/lguest) is only built from the patch that adds
-# its Kconfig option on (0025), so the prefixes before it do not compile
-# its files. Logs: build/bisect/NNNN-VARIANT.log. Slow: run by GitLab CI (and
-# `make bisect`), not by scripts/test.sh.
+# build, and the first patch that adds a .c or .S file of the kernel which
+# its own build does not compile (an object older than the source): the
+# host is built from the bottom up, each patch adding its objects to the
+# Makefile. Logs: build/bisect/NNNN-VARIANT.log. Slow: run by GitLab CI
+# (and `make bisect`), not by scripts/test.sh.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-from=1
+from=1 to=''
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--from)
@@ -28,8 +30,13 @@ while [[ $# -gt 0 ]]; do
 		from=$2
 		shift
 		;;
+	--to)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--to needs a patch number, e.g. --to 28"
+		to=$2
+		shift
+		;;
 	-h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"; exit 0 ;;
-	*) die "unknown argument '$1'" "usage: $0 [--from N]" ;;
+	*) die "unknown argument '$1'" "usage: $0 [--from N] [--to M]" ;;
 	esac
 	shift
 done
@@ -38,6 +45,9 @@ need_series bisect
 files=("${SERIES_FILES[@]}")
 [[ $from -le ${#files[@]} ]] ||
 	die "--from $from: the series has ${#files[@]} patches" "give a patch number from 1 to ${#files[@]}"
+[[ -z $to ]] || [[ $to -ge $from && $to -le ${#files[@]} ]] ||
+	die "--to $to: give a patch number from $from to ${#files[@]}"
+[[ -n $to ]] || to=${#files[@]}
 dir=$BUILD/bisect
 wt=$dir/linux
 mkdir -p "$dir"
@@ -71,10 +81,21 @@ for f in "${files[@]}"; do
 			die "the series does not build after patch $k/$n $name (variant $v)" \
 				"$(grep -E 'error|Error' "$log" | tail -n 10)" "full log: $log"
 	done
+	# The kernel files the patch adds are compiled by its own build: the
+	# objects are newer than the sources git am just wrote.
+	while IFS= read -r src; do
+		case $src in tools/* | scripts/* | Documentation/*) continue ;; esac
+		for v in nopae pae; do
+			[[ $dir/out-$v/${src%.*}.o -nt $wt/$src ]] ||
+				die "patch $k/$n $name adds $src, which its $v build does not compile" \
+					"add its object to the Makefile (and its Kconfig) in the same patch"
+		done
+	done < <(git -C "$wt" diff --name-only --diff-filter=A HEAD~1 HEAD -- '*.c' '*.S')
 	echo "ok   $k/$n $name"
+	[[ $k -lt $to ]] || break
 done
-if [[ $from -le 1 ]]; then
-	info "all $n prefixes of the series build (nopae and pae)"
+if [[ $from -le 1 && $to -eq $n ]]; then
+	info "all $n prefixes of the series build (nopae and pae) and compile what they add"
 else
-	info "the prefixes of the series from patch $from to $n build (nopae and pae)"
+	info "the prefixes of the series from patch $from to $to build (nopae and pae) and compile what they add"
 fi
