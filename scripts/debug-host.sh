@@ -18,7 +18,8 @@
 # debug_pagealloc=off and kmemleak, the fuzzer's with kmemleak=off and
 # DEBUG_PAGEALLOC.
 #
-# usage: scripts/debug-host.sh   (test 48 of the suite runs it)
+# usage: scripts/debug-host.sh   (tests/scheduled/48-lguest-debug.sh, the
+# scheduled GitLab job debug, runs it)
 #
 # It used to be too slow for the suite: the guests' smoke suite never
 # finished under the checkers, its 200 concurrent children each losing

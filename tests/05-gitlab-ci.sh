@@ -14,7 +14,7 @@ printf '%s\n' "$list"
 # Job names are the first column; columns are separated by 2+ spaces.
 names=$(sed -E 's/ {2,}.*//' <<<"$list")
 missing=()
-for job in setup apply checkpatch 'build: [nopae]' 'build: [pae]' sparse boot bisect fuzz versions configs x86_64; do
+for job in setup apply checkpatch 'build: [nopae]' 'build: [pae]' sparse boot bisect fuzz versions configs x86_64 clang debug; do
 	grep -qFx "$job" <<<"$names" || missing+=("$job")
 done
 [[ ${#missing[@]} -eq 0 ]] || die "jobs missing from gitlab-ci-local --list: ${missing[*]}"

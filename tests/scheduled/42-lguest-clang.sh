@@ -6,10 +6,10 @@
 # checks of /dev/lguest, the smoke suite in a guest, the big guest, the
 # panicking and the killed ones, with clean consoles.
 #
-# usage: tests/42-lguest-clang.sh [VARIANT...]   (default: nopae pae)
+# usage: tests/scheduled/42-lguest-clang.sh [VARIANT...]   (default: nopae pae)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
 variants=("$@")
 [[ ${#variants[@]} -gt 0 ]] || variants=(nopae pae)

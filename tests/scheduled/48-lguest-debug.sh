@@ -8,11 +8,11 @@
 # checker's report on the host's console fails it, and so does a
 # kmemleak report of an object the lguest host allocated.
 #
-# usage: tests/48-lguest-debug.sh
+# usage: tests/scheduled/48-lguest-debug.sh
 # The fuzzer's round is $LGFUZZ_OPS operations (default 20,000: the
 # checkers make the host several times slower).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
 exec "$TOP/scripts/debug-host.sh"
