@@ -193,7 +193,7 @@ mk_selftests_cpio() {
 		die "the selftest initramfs was not made" "see $out.log"
 }
 
-# The last patch of the series adds tools/lguest to the kernel tree. Its
+# One patch of the series adds tools/lguest to the kernel tree. Its
 # source of truth is this workspace's tools/lguest (the files git tracks
 # there) and its message scripts/launcher-commit.txt: scripts/export.sh
 # regenerates it, tests/00-series-applies.sh checks it is in sync.
