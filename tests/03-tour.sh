@@ -61,28 +61,24 @@ for p in tour.PLACES + [tour.DOCUMENT, 'scripts/lguest-tour.py']:
 PY
 	)
 }
-# stop_file N: the file with stop N in the copy
-stop_file() { grep -rl --include='*.[chS]' "Tour $1:" "$tmp" | head -n 1; }
+# mutate STOP SED WHAT PATTERN: on a fresh copy, apply SED to the file of
+# tour stop STOP; then --check must fail, saying PATTERN.
+mutate() {
+	local f
+	fresh
+	f=$(grep -rl --include='*.[chS]' "Tour $1:" "$tmp" | head -n 1)
+	[[ -n $f ]] || die "no stop $1 in the copy"
+	sed -i "$2" "$f"
+	expect_fail "$3" "$4"
+}
 
 echo "=== the checker on a copy"
 fresh
 (cd "$tmp" && "$py" "$tour" --check) >/dev/null
-f=$(stop_file 6.2)
-sed -i 's/Tour 6\.2:/Tour six-two:/' "$f"
-expect_fail "stop 6.2 taken out" "tour 6.2 is missing"
-
-fresh
-f=$(stop_file 3.1)
-sed -i 's/Tour 3\.1:/Tour 3.2:/' "$f"
-expect_fail "3.1 renumbered as 3.2" "tour 3.2 is at"
-
-fresh
-f=$(stop_file 5.0)
-sed -i '/Tour 5\.0:/,/\*\//s/hypercall is a trap/hypercall is a jump/' "$f"
-expect_fail "stop 5.0 changed without the document" "is not what the code says"
-
-fresh
-f=$(stop_file 9.3)
-sed -i 's/Tour 9\.3:/Tour 10.1:/' "$f"
-expect_fail "a chapter without its opening stop" "tour 10.0 is missing"
+mutate 6.2 's/Tour 6\.2:/Tour six-two:/' "stop 6.2 taken out" "tour 6.2 is missing"
+mutate 3.1 's/Tour 3\.1:/Tour 3.2:/' "3.1 renumbered as 3.2" "tour 3.2 is at"
+mutate 5.0 '/Tour 5\.0:/,/\*\//s/hypercall is a trap/hypercall is a jump/' \
+	"stop 5.0 changed without the document" "is not what the code says"
+mutate 9.3 's/Tour 9\.3:/Tour 10.1:/' "a chapter without its opening stop" \
+	"tour 10.0 is missing"
 echo "PASS: the tour is complete and up to date, and its check catches each change"
