@@ -26,7 +26,7 @@ echo "=== nopae: boot"
 # suite's own "ok N lguest_host" (the serial console ends lines with CR).
 ktap=$(tr -d '\r' <"$out/nopae.log" | grep -aE '^ *(not )?ok [0-9]+ ' || true)
 cases=$(grep -c '^    ok [0-9]* [a-z_0-9]*_test$' <<<"$ktap" || true)
-echo "$ktap" | sed 's/^/  /'
+printf '  %s\n' "${ktap//$'\n'/$'\n  '}"
 if grep -q 'not ok' <<<"$ktap"; then
 	echo "FAIL: a KUnit case failed (console: $out/nopae.log)"
 	exit 1
