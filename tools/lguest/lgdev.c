@@ -172,7 +172,8 @@ int lgdev_open(const char *path)
  * LHREQ_INITIALIZE: where guest memory starts in the Launcher, how many
  * pages of RAM the guest has, the guest-physical address it starts at,
  * and where its device memory ends: every access between the end of RAM
- * and that page comes back to us.  Every request is in
+ * and that page comes back to us, but for the registers we hand to the
+ * host (tour 8.5).  Every request is in
  * include/uapi/linux/lguest_launcher.h.  The next stop is in the host, at
  * what this write does there.
  */

@@ -746,10 +746,11 @@ void boot_close(struct boot_files *bf)
  * guest-physical 0, with the command line after it, as any x86 boot
  * loader does.  One field matters most: hardware_subarch says
  * X86_SUBARCH_LGUEST, which is how the kernel knows, before its first
- * privileged instruction, that it is not on a PC (tour 4.0); a bzImage
- * must say in its kernel_info that it copes with that
- * (check_entry_subarchs()).  This runs at the first start, and at each
- * restart from the files kept open.
+ * privileged instruction, that it is not on a PC (chapter 4).  A bzImage
+ * that the guest decompresses itself must say in its kernel_info that it
+ * copes with that (check_entry_subarchs()); any other kernel must carry
+ * the lguest ELF note.  This runs at the first start, and at each restart
+ * from the files kept open.
  */
 int boot_load(const struct config *cfg, const struct boot_files *bf,
 	      struct boot_info *bi)

@@ -224,9 +224,11 @@ static void check_stop(void)
  * record (struct lguest_pending) says that it made an I/O port access or
  * touched device memory, which handle_pending() emulates before the next
  * read() (chapter 8).  End of file says that the guest powered off,
- * ERESTART that it wants to reboot, ENOENT that it died; a signal
- * interrupts the read() with EINTR, which is how Ctrl-C stops a guest.
- * Meanwhile the device threads serve the console's input and the network.
+ * ERESTART that it wants to reboot, ENOENT that it died.  A signal
+ * interrupts the read() with EINTR: SIGINT or SIGTERM from outside, or
+ * the SIGUSR1 that three Ctrl-C on the console send (one Ctrl-C goes to
+ * the guest).  Meanwhile the device threads serve the console's input and
+ * the network.
  */
 static void __noreturn run_guest(void)
 {

@@ -562,7 +562,8 @@ static void write_driver_features(struct device *dev, uint32_t val)
  *
  * The guest's virtio driver puts buffers in a virtqueue, rings in its own
  * memory, and then writes the queue's number to the QueueNotify register:
- * that "kick" ends up here.  The device's notify handler takes each buffer
+ * that "kick" ends up here (or, with --doorbells, in the device's doorbell
+ * thread).  The device's notify handler takes each buffer
  * (vq_pop()), does the work, say a disk read straight into the guest's
  * pages (block.c), hands the buffer back (vq_push()) and interrupts the
  * guest (vq_interrupt()).
