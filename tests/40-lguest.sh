@@ -3,7 +3,8 @@
 # host, where tests/guest/lgabi.c first feeds /dev/lguest bad input from a
 # Launcher (every error of launcher-abi.rst, no page left pinned), and runs
 # the same bzImage as guests with tools/lguest/lguest (see
-# tests/guest/lguest-host.sh for the guests and what is checked: the smoke
+# tests/guest/lguest-host.sh for the guests and what is checked: the
+# memory fuzzer of tests/guest/smoke.c on the host itself, the smoke
 # suite of tests/guest/smoke.c in a 64 MB guest with its 1 s sleep timed
 # on the host, a 512 MB guest, a guest panic, a killed Launcher, a guest
 # after each, and rmmod for a modular host). The host and every guest
@@ -38,4 +39,4 @@ build_smoke "$out"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
 lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" \
-	-f "$out/lgabi=/lgabi" -- "$@"
+	-f "$out/lgabi=/lgabi" -f "$out/smoke=/smoke" -- "$@"

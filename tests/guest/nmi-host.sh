@@ -10,7 +10,7 @@ for i in 1 2 3; do
 	/lguest --initrd=/guest.cpio.gz 64 /guest-bzImage lgtest=smoke </dev/null >/tmp/g.log 2>&1
 	rc=$?
 	echo "NMI-STRESS: guest $i: Launcher exit status $rc"
-	if [ $rc != 0 ] || ! grep -q 'smoke: 10 passed, 0 failed' /tmp/g.log; then
+	if [ $rc != 0 ] || ! grep -q 'smoke: 11 passed, 0 failed' /tmp/g.log; then
 		fail "guest $i: $(tail -n 3 /tmp/g.log)"
 	fi
 done

@@ -601,6 +601,426 @@ static int test_poke(void)
 	return 0;
 }
 
+/*
+ * A seeded fuzzer of address space changes, checked against a model:
+ * what every page of a small region holds and allows.  Random operations
+ * map private and shared anonymous memory over it, unmap, mprotect,
+ * madvise(MADV_DONTNEED) and mremap parts of it, write and read its pages
+ * from user mode (a forbidden access must fault) and from the kernel (a
+ * pipe, which must refuse a read-only page with EFAULT), and fork children
+ * that check the whole model, write their own copies and the shared pages,
+ * and sometimes wait while the parent writes.  The region straddles a
+ * page table boundary, and an operation on more than 33 pages flushes
+ * the whole address space instead of page by page.  A translation a TLB or a shadow page table kept
+ * when it should not shows as a wrong value or a missing fault.
+ *
+ * SMOKE_SEED and SMOKE_OPS (environment) pick the seed (default 1) and
+ * the number of operations (default 3000); a failure names both.
+ */
+#define FZ_PAGES	64
+#define FZ_WORDS	1024
+#define FZ_SPAN		(8u << 20)
+
+enum { FZ_NONE, FZ_READ, FZ_RW };
+
+/*
+ * Every page is mapped: an unmapped one is reserved again at once, as
+ * private anonymous memory with PROT_NONE, which the model says it is.
+ */
+struct fz_page {
+	int shared, prot;
+	uint32_t tag;		/* word k holds tag ^ k, 0: all zero */
+};
+
+static struct fz_page fz[FZ_PAGES];
+static uint32_t *fz_base;
+static uint32_t fz_seed, fz_rand_state;
+static int fz_op;
+
+static uint32_t fz_rand(void)
+{
+	fz_rand_state ^= fz_rand_state << 13;
+	fz_rand_state ^= fz_rand_state >> 17;
+	fz_rand_state ^= fz_rand_state << 5;
+	return fz_rand_state;
+}
+
+static uint32_t *fz_addr(int i)
+{
+	return fz_base + (size_t)i * FZ_WORDS;
+}
+
+static uint32_t fz_word(uint32_t tag, int k)
+{
+	return tag ? tag ^ k : 0;
+}
+
+static int fz_fail(const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail("seed %u op %d (SMOKE_OPS=%d reproduces): %s", fz_seed,
+		    fz_op, fz_op + 1, msg);
+}
+
+/* A fault outside fz_catch() is a failure, with its address. */
+static void fz_unexpected(int sig, siginfo_t *si, void *ctx)
+{
+	snprintf(why, WHY_LEN, "seed %u op %d (SMOKE_OPS=%d reproduces): unexpected SIGSEGV at %p",
+		 fz_seed, fz_op, fz_op + 1, si->si_addr);
+	_exit(1);
+}
+
+static void fz_catch_unexpected(void)
+{
+	struct sigaction sa = { .sa_sigaction = fz_unexpected,
+				.sa_flags = SA_SIGINFO };
+
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* catch_fault(), and faults are unexpected again after it. */
+static int fz_catch(void (*fn)(void *), void *arg)
+{
+	int got = catch_fault(SIGSEGV, fn, arg);
+
+	fz_catch_unexpected();
+	return got;
+}
+
+static uint32_t fz_pending;
+
+static void fz_write_page(void *p)
+{
+	volatile uint32_t *w = p;
+	int k;
+
+	for (k = 0; k < FZ_WORDS; k++)
+		w[k] = fz_pending ^ k;
+}
+
+static uint32_t fz_read_sum;
+
+static void fz_read_page(void *p)
+{
+	fz_read_sum += *(volatile uint32_t *)p;
+}
+
+/* Page i against the model, from user mode. */
+static int fz_check(int i)
+{
+	struct fz_page *pg = &fz[i];
+	uint32_t *w = fz_addr(i);
+	int k, got;
+
+	if (pg->prot == FZ_NONE) {
+		got = fz_catch(fz_read_page, w);
+		if (got != SIGSEGV)
+			return fz_fail("page %d (PROT_NONE): a read did not fault",
+				       i);
+		return 0;
+	}
+	for (k = 0; k < FZ_WORDS; k += 97) {
+		if (w[k] != fz_word(pg->tag, k))
+			return fz_fail("page %d word %d: %#x, not %#x", i, k,
+				       w[k], fz_word(pg->tag, k));
+	}
+	if (w[FZ_WORDS - 1] != fz_word(pg->tag, FZ_WORDS - 1))
+		return fz_fail("page %d last word: %#x, not %#x", i,
+			       w[FZ_WORDS - 1], fz_word(pg->tag, FZ_WORDS - 1));
+	return 0;
+}
+
+static int fz_check_all(void)
+{
+	int i;
+
+	for (i = 0; i < FZ_PAGES; i++) {
+		if (fz_check(i))
+			return -1;
+	}
+	return 0;
+}
+
+/* Write page i from user mode: it must fault unless writable. */
+static int fz_write(int i, uint32_t tag)
+{
+	struct fz_page *pg = &fz[i];
+	int got;
+
+	fz_pending = tag;
+	got = fz_catch(fz_write_page, fz_addr(i));
+	if (pg->prot == FZ_RW) {
+		if (got)
+			return fz_fail("page %d: a write faulted", i);
+		pg->tag = tag;
+		return 0;
+	}
+	if (got != SIGSEGV)
+		return fz_fail("page %d (%s): a write did not fault", i,
+			       pg->prot == FZ_READ ? "read-only" : "PROT_NONE");
+	/* A write that faulted on its first word changed nothing. */
+	return 0;
+}
+
+/* The kernel reads page i, through a pipe: EFAULT unless it may. */
+static int fz_kernel_read(int i, int fds[2])
+{
+	static uint32_t buf[FZ_WORDS];
+	struct fz_page *pg = &fz[i];
+	ssize_t n;
+	int k;
+
+	n = write(fds[1], fz_addr(i), sizeof(buf));
+	if (pg->prot == FZ_NONE) {
+		if (n != -1 || errno != EFAULT)
+			return fz_fail("page %d (PROT_NONE): write() from it gave %zd, not EFAULT",
+				       i, n);
+		return 0;
+	}
+	if (n != sizeof(buf) || read(fds[0], buf, sizeof(buf)) != sizeof(buf))
+		return fz_fail("page %d: write() from it: %s", i,
+			       strerror(errno));
+	for (k = 0; k < FZ_WORDS; k++) {
+		if (buf[k] != fz_word(pg->tag, k))
+			return fz_fail("page %d word %d via a pipe: %#x, not %#x",
+				       i, k, buf[k], fz_word(pg->tag, k));
+	}
+	return 0;
+}
+
+/* The kernel writes page i, from a pipe: EFAULT unless it may. */
+static int fz_kernel_write(int i, int fds[2], uint32_t tag)
+{
+	static uint32_t buf[FZ_WORDS];
+	struct fz_page *pg = &fz[i];
+	ssize_t n;
+	int k;
+
+	for (k = 0; k < FZ_WORDS; k++)
+		buf[k] = tag ^ k;
+	if (write(fds[1], buf, sizeof(buf)) != sizeof(buf))
+		return fz_fail("pipe write: %s", strerror(errno));
+	n = read(fds[0], fz_addr(i), sizeof(buf));
+	if (pg->prot == FZ_RW) {
+		if (n != sizeof(buf))
+			return fz_fail("page %d: read() into it: %zd (%s)", i,
+				       n, strerror(errno));
+		pg->tag = tag;
+		return 0;
+	}
+	if (n != -1 || errno != EFAULT)
+		return fz_fail("page %d (%s): read() into it gave %zd, not EFAULT",
+			       i, pg->prot == FZ_READ ? "read-only" : "PROT_NONE", n);
+	/* Empty the pipe for the next time. */
+	if (read(fds[0], buf, sizeof(buf)) != sizeof(buf))
+		return fz_fail("pipe read: %s", strerror(errno));
+	return 0;
+}
+
+/* Right after a change to [i, i + n): some of its pages, user or kernel. */
+static int fz_probe(int i, int n, int fds[2])
+{
+	int k, p;
+
+	for (k = 0; k < 3; k++) {
+		p = i + fz_rand() % n;
+		if (fz_rand() % 2 ? fz_check(p) : fz_kernel_read(p, fds))
+			return -1;
+	}
+	return 0;
+}
+
+static int fz_prot(int prot)
+{
+	return prot == FZ_RW ? PROT_READ | PROT_WRITE :
+	       prot == FZ_READ ? PROT_READ : PROT_NONE;
+}
+
+/*
+ * Pages [i, i + n) are unmapped: reserve them again, so that nothing else
+ * lands there.
+ */
+static int fz_unmap_reserved(int i, int n)
+{
+	if (mmap(fz_addr(i), (size_t)n * 4096, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		 -1, 0) == MAP_FAILED)
+		return fz_fail("mmap PROT_NONE: %s", strerror(errno));
+	while (n--)
+		fz[i + n] = (struct fz_page){ 0, FZ_NONE, 0 };
+	return 0;
+}
+
+static int fz_unmap(int i, int n)
+{
+	if (munmap(fz_addr(i), (size_t)n * 4096))
+		return fz_fail("munmap: %s", strerror(errno));
+	return fz_unmap_reserved(i, n);
+}
+
+/*
+ * A child checks the model, writes its private pages and the shared ones;
+ * with wait set, it first reads everything, then waits until the parent
+ * has written its pages, then checks that it still sees its own.
+ */
+static int fz_fork(int wait)
+{
+	int to_child[2], status, i;
+	uint32_t tag = fz_rand() | 1;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(to_child))
+		return fz_fail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return fz_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (fz_check_all())
+			_exit(1);
+		if (wait && read(to_child[0], &c, 1) != 1)
+			_exit(1);
+		if (fz_check_all())
+			_exit(1);
+		for (i = 0; i < FZ_PAGES; i++) {
+			if (fz[i].prot == FZ_RW &&
+			    fz_write(i, (tag + 2 * i) | 1))
+				_exit(1);
+		}
+		_exit(fz_check_all() ? 1 : 0);
+	}
+	if (wait) {
+		/* The parent's writes, private ones which the child must not see. */
+		for (i = 0; i < FZ_PAGES; i++) {
+			if (!fz[i].shared &&
+			    fz[i].prot == FZ_RW && fz_write(i, (~tag - i) | 1))
+				return -1;
+		}
+		if (write(to_child[1], &c, 1) != 1)
+			return fz_fail("pipe: %s", strerror(errno));
+	}
+	close(to_child[0]);
+	close(to_child[1]);
+	if (waitpid(pid, &status, 0) != pid)
+		return fz_fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return why[0] ? -1 : fz_fail("child status %#x", status);
+	/* The child's writes to shared pages are the parent's too. */
+	for (i = 0; i < FZ_PAGES; i++) {
+		if (fz[i].shared && fz[i].prot == FZ_RW)
+			fz[i].tag = (tag + 2 * i) | 1;
+	}
+	return fz_check_all();
+}
+
+static int fz_step(int fds[2])
+{
+	int i = fz_rand() % FZ_PAGES, j, k;
+	/* Past 33 pages, Linux flushes a whole address space, not pages. */
+	int n = 1 + fz_rand() % (fz_rand() % 3 ? 4 : 48);
+	int prot = fz_rand() % 3, op = fz_rand() % 100;
+	uint32_t tag = fz_rand() | 1;
+
+	if (i + n > FZ_PAGES)
+		n = FZ_PAGES - i;
+	if (op < 22)
+		return fz_write(i, tag) || fz_check(i);
+	if (op < 40)
+		return fz_check(i);
+	if (op < 48)
+		return fz_kernel_write(i, fds, tag) ||
+		       fz_kernel_read(i, fds) || fz_check(i);
+	if (op < 56) {
+		int shared = fz_rand() % 3 == 0;
+
+		if (mmap(fz_addr(i), (size_t)n * 4096, fz_prot(prot),
+			 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS |
+			 MAP_FIXED, -1, 0) == MAP_FAILED)
+			return fz_fail("mmap: %s", strerror(errno));
+		for (k = i; k < i + n; k++)
+			fz[k] = (struct fz_page){ shared, prot, 0 };
+		return fz_probe(i, n, fds);
+	}
+	if (op < 61)
+		return fz_unmap(i, n) || fz_probe(i, n, fds);
+	if (op < 65)
+		return sched_yield(), 0;
+	if (op < 73)
+		return fz_fork(op < 69);
+
+	if (op < 85) {
+		if (mprotect(fz_addr(i), (size_t)n * 4096, fz_prot(prot)))
+			return fz_fail("mprotect: %s", strerror(errno));
+		for (k = i; k < i + n; k++)
+			fz[k].prot = prot;
+		return fz_probe(i, n, fds);
+	}
+	if (op < 93) {
+		if (madvise(fz_addr(i), (size_t)n * 4096, MADV_DONTNEED))
+			return fz_fail("madvise: %s", strerror(errno));
+		for (k = i; k < i + n; k++) {
+			if (!fz[k].shared)
+				fz[k].tag = 0;
+		}
+		return fz_probe(i, n, fds);
+	}
+
+	/* Move [i, i + n) to [j, j + n), which must not overlap it. */
+	j = fz_rand() % (FZ_PAGES - n + 1);
+	if (j < i + n && i < j + n)
+		return 0;
+	/*
+	 * A range across two mappings is refused (EFAULT), the source left
+	 * alone, the destination maybe unmapped already.
+	 */
+	if (mremap(fz_addr(i), (size_t)n * 4096, (size_t)n * 4096,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, fz_addr(j)) == MAP_FAILED) {
+		if (errno != EFAULT)
+			return fz_fail("mremap: %s", strerror(errno));
+		i = j;
+	} else {
+		for (k = 0; k < n; k++)
+			fz[j + k] = fz[i + k];
+	}
+	return fz_unmap_reserved(i, n) || fz_probe(i, n, fds) ||
+	       fz_probe(j, n, fds);
+}
+
+static int test_mapfuzz(void)
+{
+	const char *seed = getenv("SMOKE_SEED"), *ops = getenv("SMOKE_OPS");
+	int nops = ops ? atoi(ops) : 3000, fds[2], k;
+	uintptr_t span;
+
+	fz_seed = seed ? strtoul(seed, NULL, 0) : 1;
+	fz_rand_state = fz_seed * 2654435761u ^ 0x5eed;
+	if (!fz_rand_state)
+		fz_rand_state = 1;
+	/* 64 pages around a 4 MB boundary: two page tables, PAE or not. */
+	span = (uintptr_t)mmap(NULL, FZ_SPAN, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (span == (uintptr_t)MAP_FAILED)
+		return fail("mmap: %s", strerror(errno));
+	span += FZ_PAGES / 2 * 4096;
+	span = (span + (4 << 20) - 1) & ~((uintptr_t)(4 << 20) - 1);
+	fz_base = (uint32_t *)(span - FZ_PAGES / 2 * 4096);
+	if (pipe(fds))
+		return fail("pipe: %s", strerror(errno));
+	for (k = 0; k < FZ_PAGES; k++)
+		fz[k] = (struct fz_page){ 0, FZ_NONE, 0 };
+	fz_catch_unexpected();
+	for (fz_op = 0; fz_op < nops; fz_op++) {
+		if (fz_step(fds))
+			return -1;
+	}
+	return fz_check_all();
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -615,6 +1035,7 @@ static const struct {
 	{ "cpuinfo", test_cpuinfo },
 	{ "sleep", test_sleep },
 	{ "poke", test_poke },
+	{ "mapfuzz", test_mapfuzz },
 };
 
 int main(int argc, char **argv)
