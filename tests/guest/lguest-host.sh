@@ -33,13 +33,14 @@ stamp() {
 
 # launch NAME MEM [ARGS...]: run a guest to its end, its console (stdout
 # and stderr of the Launcher, time-stamped) in /tmp/NAME.log and on this
-# console; the Launcher's exit status in /tmp/NAME.rc.
+# console; the Launcher's exit status in /tmp/NAME.rc (124 if it still ran
+# after 10 minutes: a hung guest).
 launch() {
 	name=$1 mem=$2
 	shift 2
 	echo "host: guest $name: lguest --initrd=/guest.cpio.gz $mem $GUEST $*"
 	{
-		/lguest --initrd=/guest.cpio.gz "$mem" "$GUEST" "$@" </dev/null 2>&1
+		timeout 600 /lguest --initrd=/guest.cpio.gz "$mem" "$GUEST" "$@" </dev/null 2>&1
 		echo "$?" >"/tmp/$name.rc"
 	} | stamp | tee "/tmp/$name.log"
 	echo "host: guest $name: Launcher exit status $(cat "/tmp/$name.rc")"
