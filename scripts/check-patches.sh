@@ -6,7 +6,9 @@
 # A patch passes with zero errors, warnings and checks, apart from those
 # listed in Documentation/checkpatch-ignore.txt: "--ignore TYPE  # reason"
 # accepts a message type everywhere, "--ignore TYPE FILE  # reason" only
-# in one file of the kernel tree. Exits 1 if any patch does not pass; an
+# in one file of the kernel tree. Then every file a patch adds must be
+# under an F: pattern of MAINTAINERS by that patch
+# (scripts/check-maintainers.py). Exits 1 if any patch does not pass; an
 # empty series passes.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -92,3 +94,9 @@ if [[ ${#bad[@]} -gt 0 ]]; then
 		"add the message type (and file) to ${ignore_file#"$TOP"/}"
 fi
 info "all ${#files[@]} patch(es) pass checkpatch --strict"
+
+# FILE_PATH_CHANGES is accepted (see checkpatch-ignore.txt): what it asks
+# is checked here, file by file.
+python3 "$TOP/scripts/check-maintainers.py" "${files[@]}" ||
+	die "add an F: line to the LGUEST entry of MAINTAINERS in the patch" \
+		"that adds the file, or in one before it"
