@@ -607,12 +607,12 @@ static int test_poke(void)
  * map private and shared anonymous memory over it, unmap, mprotect,
  * madvise(MADV_DONTNEED) and mremap parts of it, write and read its pages
  * from user mode (a forbidden access must fault) and from the kernel (a
- * pipe, which must refuse a page it may not use with EFAULT), and fork children
- * that check the whole model, write their own copies and the shared pages,
- * and sometimes wait while the parent writes; each change is probed at
- * once on a few of its pages.  The region straddles a page table
- * boundary, and an operation on more than 33 pages flushes the whole
- * address space instead of page by page.  A translation that a TLB or a
+ * pipe, which must refuse a page it may not use with EFAULT), and fork
+ * children that check the whole model, write their own copies and the
+ * shared pages, and sometimes wait while the parent writes; each change is
+ * probed at once on a few of its pages.  The region straddles a page
+ * table boundary, and an operation on more than 33 pages flushes the
+ * whole address space instead of page by page.  A translation that a TLB or a
  * shadow page table kept when it should not shows as a wrong value or a
  * missing fault.
  *
