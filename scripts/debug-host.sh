@@ -3,7 +3,7 @@
 # (scripts/build-kernel.sh debug: the pae variant, host as lg.ko, with
 # configs/debug.config: lockdep, DEBUG_ATOMIC_SLEEP, UBSAN, kmemleak,
 # DEBUG_PAGEALLOC, SLUB debugging, DEBUG_LIST). It runs what test 40 runs
-# (lgabi, then the guests of tests/guest/lguest-host.sh) and then a fuzzer
+# (the lguest kselftest, then the guests of tests/guest/lguest-host.sh) and then a fuzzer
 # round (test 47's, 20,000 operations: the checkers make the host several
 # times slower), each in a host of its own. The guests run the plain pae
 # kernel: the host is what is under the checkers. Any report of a checker on the

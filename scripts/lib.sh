@@ -336,6 +336,18 @@ host_run_opts() {
 }
 
 # build_smoke OUT: the guest smoke suite, tests/guest/smoke.c, as OUT/smoke.
+# build_abi_selftest OUT: the /dev/lguest ABI kselftest of the work tree
+# (tools/testing/selftests/lguest, added by the series), static, into
+# OUT/launcher_abi, against the headers build_launcher exported.
+build_abi_selftest() {
+	echo "=== kselftest lguest (tools/testing/selftests/lguest)"
+	make -s -C "$LINUX/tools/testing/selftests/lguest" OUTPUT="$1" \
+		KHDR_INCLUDES="-isystem $BUILD/out-hdr/usr/include" LDFLAGS=-static ||
+		die "the lguest kselftest does not build"
+	[[ -x $1/launcher_abi ]] || die "no $1/launcher_abi" \
+		"tools/testing/selftests/lguest/Makefile builds it only where gcc -m32 works"
+}
+
 build_smoke() {
 	echo "=== smoke suite (tests/guest/smoke.c)"
 	gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \

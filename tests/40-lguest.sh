@@ -1,7 +1,8 @@
 #!/bin/bash
 # lguest end to end: a patched kernel boots under QEMU with 2 CPUs as the
-# host, where tests/guest/lgabi.c first feeds /dev/lguest bad input from a
-# Launcher (every error of launcher-abi.rst, no page left pinned), and runs
+# host, where the series' kselftest tools/testing/selftests/lguest first
+# feeds /dev/lguest bad input from a Launcher (every error of
+# launcher-abi.rst, no page left pinned after any of its tests), and runs
 # the same bzImage as guests with tools/lguest/lguest (see
 # tests/guest/lguest-host.sh for the guests and what is checked: the
 # memory fuzzer of tests/guest/smoke.c on the host itself, the smoke
@@ -25,18 +26,16 @@ set -euo pipefail
 # does what it would on AMD hardware with EFER.SCE set.
 export LGUEST_AMD_HOSTS=${LGUEST_AMD_HOSTS-nopae}
 # The pae host keeps its TSC (see lguest_host_runs in scripts/lib.sh), so
-# that its guests, lgabi's included, use the TSC and the nopae host's
+# that its guests, the kselftest's included, use the TSC and the nopae host's
 # clock_ns: both clocks of the guest's timer deadline are tested.
 export LGUEST_TSC_HOSTS=${LGUEST_TSC_HOSTS-pae debug}
 out=$TEST_LOGS/lguest
 mkdir -p "$out"
 
 build_launcher "$out"
-echo "=== lgabi (tests/guest/lgabi.c)"
-gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread \
-	-I"$BUILD/out-hdr/usr/include" -o "$out/lgabi" "$TOP/tests/guest/lgabi.c"
+build_abi_selftest "$out"
 build_smoke "$out"
 "$TOP/scripts/mkinitramfs.sh" -o "$out/guest.cpio.gz" \
 	-i "$TOP/tests/guest/lguest-guest.sh" -f "$out/smoke=/smoke"
 lguest_host_runs "$out" "$TOP/tests/guest/lguest-host.sh" "$out/guest.cpio.gz" \
-	-f "$out/lgabi=/lgabi" -f "$out/smoke=/smoke" -- "$@"
+	-f "$out/launcher_abi=/launcher_abi" -f "$out/smoke=/smoke" -- "$@"

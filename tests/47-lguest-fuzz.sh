@@ -51,7 +51,8 @@ mkdir -p "$out"
 build_launcher "$out"
 echo "=== lgfuzz (tests/guest/lgfuzz.c): seed $seed, $ops operations"
 gcc -m32 -static -O2 -Wall -Wextra -Werror -pthread \
-	-I"$BUILD/out-hdr/usr/include" -o "$out/lgfuzz" "$TOP/tests/guest/lgfuzz.c"
+	-I"$BUILD/out-hdr/usr/include" -I"$LINUX/tools/testing/selftests/lguest" \
+	-o "$out/lgfuzz" "$TOP/tests/guest/lgfuzz.c"
 printf 'seed=%s\nops=%s\n' "$seed" "$ops" >"$out/fuzz.conf"
 [[ -z $guests ]] ||
 	printf 'first=%s\ncount=%s\n' "${guests%:*}" "${guests#*:}" >>"$out/fuzz.conf"

@@ -59,7 +59,7 @@
 
 #include "miniguest.h"
 
-/* The fuzzer's guests are bigger than lgabi's: room for many blocks. */
+/* The fuzzer's guests are bigger than launcher_abi's: room for many blocks. */
 #define FZ_PAGES	256u
 #define FZ_SIZE		(FZ_PAGES * PAGE)
 #define FZ_MMIO_PAGES	(FZ_PAGES + 16)

@@ -2,9 +2,9 @@
 # /etc/test-init of the lguest host in tests/40-lguest.sh (busybox sh):
 # runs guests with /lguest and checks how each one ends (and that it
 # leaves no guest page pinned: an exact count from /proc/vmstat).
-#   0. /lgabi (tests/guest/lgabi.c): /dev/lguest answers bad input from a
-#      Launcher with the documented errors, and its guests leave no page
-#      pinned
+#   0. /launcher_abi (the kselftest tools/testing/selftests/lguest):
+#      /dev/lguest answers bad input from a Launcher with the documented
+#      errors, and its guests leave no page pinned
 #   1. the smoke suite's memory fuzzer (mapfuzz) runs here, natively: a
 #      failure here is the fuzzer's own; then a 64 MB guest runs the smoke
 #      suite, mapfuzz with it; its 1 s sleep is timed here
@@ -64,13 +64,15 @@ load_lg
 p=$(pinned)
 pins_at_start=${p% *}
 
-echo "host: /lgabi: bad input to /dev/lguest"
+echo "host: /launcher_abi: bad input to /dev/lguest"
 {
-	timeout 900 /lgabi </dev/null 2>&1
-	echo "$?" >/tmp/lgabi.rc
-} | tee /tmp/lgabi.log
-rc=$(cat /tmp/lgabi.rc)
-[ "$rc" = 0 ] || fail "lgabi: exit status $rc ($(grep -c 'lgabi: FAIL' /tmp/lgabi.log) checks failed)"
+	timeout 1800 /launcher_abi </dev/null 2>&1
+	echo "$?" >/tmp/abi.rc
+} | tee /tmp/abi.log
+rc=$(cat /tmp/abi.rc)
+[ "$rc" = 0 ] || fail "launcher_abi: exit status $rc ($(grep -c '^not ok' /tmp/abi.log) tests, $(grep -c '^# FAIL' /tmp/abi.log) checks failed)"
+grep -q '^# Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0$' /tmp/abi.log ||
+	fail "launcher_abi: no clean TAP totals line"
 check_unpinned "$pins_at_start"
 
 echo "host: /smoke mapfuzz, natively"

@@ -2,8 +2,8 @@
 # The series built with clang and the LLVM tools (LLVM=1, Debian 12's
 # clang 14) works as it does with gcc: the nopae and pae kernels are built
 # with scripts/build-kernel.sh --llvm (in build/out-VARIANT-llvm) and
-# tests/40-lguest.sh runs on them, host and guests clang-built: lgabi's
-# checks of /dev/lguest, the smoke suite in a guest, the big guest, the
+# tests/40-lguest.sh runs on them, host and guests clang-built: the lguest
+# kselftest's checks of /dev/lguest, the smoke suite in a guest, the big guest, the
 # panicking and the killed ones, with clean consoles.
 #
 # usage: tests/scheduled/42-lguest-clang.sh [VARIANT...]   (default: nopae pae)

@@ -2,7 +2,7 @@
 # The lguest host under the kernel's checkers: scripts/debug-host.sh
 # builds the debug variant (pae with configs/debug.config: lockdep,
 # DEBUG_ATOMIC_SLEEP, UBSAN, kmemleak, DEBUG_PAGEALLOC, SLUB debugging,
-# DEBUG_LIST, host as lg.ko) and runs on it test 40's host (lgabi, then
+# DEBUG_LIST, host as lg.ko) and runs on it test 40's host (the lguest kselftest, then
 # the guests of tests/guest/lguest-host.sh, the smoke suite among them)
 # and a round of test 47's fuzzer, each in a host of its own.  Any
 # checker's report on the host's console fails it, and so does a
