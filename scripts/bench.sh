@@ -4,9 +4,13 @@
 # the same flags, and print the figures side by side with the ratio new/ref.
 # A benchmark, not a test: it judges nothing, it only reports.
 #
-# usage: scripts/bench.sh [options] [nopae|pae]
+# usage: scripts/bench.sh [options] [nopae|pae|x86_64]
 #   nopae|pae        page-table mode (default nopae): compares base-MODE
 #                    (unpatched) with MODE (patched)
+#   x86_64           the 64-bit kernels (configs/x86_64.config, a KVM
+#                    guest's: PARAVIRT, which the series changes), base-x86_64
+#                    against x86_64, under qemu-system-x86_64 with lgbench
+#                    built 64-bit
 #   --ref VARIANT    reference kernel instead of base-MODE
 #   --new VARIANT    kernel under test instead of MODE; e.g.
 #                    "--new base-nopae" for a base-vs-base noise calibration
@@ -27,7 +31,7 @@ set -euo pipefail
 mode=nopae ref='' new='' build=1 smp=1 runs=7 scale='' rounds=1 qtimeout=900
 while [[ $# -gt 0 ]]; do
 	case $1 in
-	nopae | pae) mode=$1 ;;
+	nopae | pae | x86_64) mode=$1 ;;
 	--ref) ref=${2:?--ref needs a variant}; shift ;;
 	--new) new=${2:?--new needs a variant}; shift ;;
 	--no-build) build= ;;
@@ -72,9 +76,17 @@ info "building lgbench"
 make -s -C "$TOP/tools/bench" OUT="$OUT" >"$OUT/make.log" 2>&1 ||
 	die "lgbench did not build" "see $OUT/make.log"
 
-cpio=$OUT/bench.cpio.gz
+# The x86_64 kernels run lgbench built 64-bit (the i386 busybox of the
+# initramfs runs on their IA32_EMULATION), under qemu-system-x86_64 as
+# tests/30-selftests-native.sh boots them: an AMD CPU without SMAP.
+cpio=$OUT/bench.cpio.gz lgbench=$OUT/lgbench qemu_env=() qemu_cpu=()
+if [[ $mode == x86_64 ]]; then
+	cpio=$OUT/bench64.cpio.gz lgbench=$OUT/lgbench64
+	qemu_env=(QEMU_SYSTEM=qemu-system-x86_64)
+	qemu_cpu=(--cpu 'max,vendor=AuthenticAMD,-smap')
+fi
 "$TOP/scripts/mkinitramfs.sh" -o "$cpio" -i "$TOP/tests/guest/run-bench.sh" \
-	-f "$OUT/lgbench=/bin/lgbench" >"$OUT/mkinitramfs.log" 2>&1 ||
+	-f "$lgbench=/bin/lgbench" >"$OUT/mkinitramfs.log" 2>&1 ||
 	die "the benchmark initramfs was not made" "see $OUT/mkinitramfs.log"
 
 bzimage() { printf '%s\n' "$BUILD/out-$1/arch/x86/boot/bzImage"; }
@@ -94,7 +106,7 @@ done
 # against the PIT succeeds or fails from one boot to the next, and the
 # kernel then picks tsc-early, pit or refined-jiffies: pin the clocksource
 # so that every boot counts time the same way.
-qemu_flags=(--smp "$smp" --mem 256 --timeout "$qtimeout"
+qemu_flags=("${qemu_cpu[@]}" --smp "$smp" --mem 256 --timeout "$qtimeout"
 	--append "tsc=unstable clocksource=refined-jiffies bench.runs=$runs bench.scale=$scale")
 
 # figures LOG: "name median unit min" for every BENCH line of a log.
@@ -127,7 +139,7 @@ for ((r = 1; r <= rounds; r++)); do
 		info "round $r/$rounds: kernel $v ($side), $smp CPU(s), log $log"
 		start=$SECONDS
 		rc=0
-		"$TOP/scripts/qemu-run.sh" --kernel "$(bzimage "$v")" --initrd "$cpio" \
+		env "${qemu_env[@]}" "$TOP/scripts/qemu-run.sh" --kernel "$(bzimage "$v")" --initrd "$cpio" \
 			--log "$log" "${qemu_flags[@]}" >/dev/null || rc=$?
 		times+="${times:+, }$v $((SECONDS - start))s"
 		[[ $rc -eq 0 ]] ||
