@@ -7,8 +7,12 @@
 #          build/out-VARIANT-llvm), logs in build/sparse-llvm/
 #
 # Targets are computed from `git -C build/linux diff --name-only base..HEAD`:
-# each touched .c file gives its .o, each other touched file gives its
-# directory (if Kbuild builds it). They are built with C=2 W=1 in the
+# each touched .c or .S file gives its directory, which Kbuild builds as
+# the configuration says (a file the configuration leaves out is not
+# built), but for the decompressor's, whose directory would link the whole
+# kernel: those give their .o.  A touched Makefile, Kbuild or Kconfig only
+# decides which objects are built, and a touched header gives no target
+# of its own (the touched .c files include the series' headers). They are built with C=2 W=1 in the
 # patched variants (nopae, pae) and, where they exist, in the matching
 # base variants (base-nopae, base-pae). Warnings are normalised (tree
 # prefix and line:column numbers removed) and the check fails on any
@@ -43,15 +47,11 @@ while read -r f; do
 	case $f in
 	tools/* | scripts/* | Documentation/* | usr/* | samples/* | .* | */.*) continue ;;
 	esac
-	if [[ $f == *.c ]]; then
-		[[ -f $LINUX/$f ]] && add_target "${f%.c}.o" "$f"
-	else
-		d=$(dirname "$f")
-		[[ $d != . ]] || continue
-		if [[ -f $LINUX/$d/Makefile || -f $LINUX/$d/Kbuild ]]; then
-			add_target "$d/" "$d"
-		fi
-	fi
+	[[ $f == *.[cS] && -f $LINUX/$f ]] || continue
+	case $f in
+	arch/x86/boot/*) add_target "${f%.[cS]}.o" "$f" ;;
+	*) add_target "$(dirname "$f")/" "$(dirname "$f")" ;;
+	esac
 done < <(git -C "$LINUX" diff --name-only base..HEAD)
 
 # A directory target covers every target below it: keep only the outer one
