@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
-#include "lguest.h"
+#include "virtio.h"
 
 /* What to do about a missing or odd disk image, in the messages */
 #define MAKE_DISK	"make a disk image with e.g. truncate -s 64M"
@@ -42,7 +42,7 @@
 #define BLK_SEG_MAX	(BLK_QUEUE_SIZE - 2)
 
 struct block {
-	struct device dev;
+	struct virtio_device vdev;
 	struct virtio_blk_config config;
 	const char *path;
 	char name[8];		/* the guest's name for it: vda, vdb, ... */
@@ -56,9 +56,9 @@ struct block {
 	struct iovec iov[VQ_NUM_MAX];
 };
 
-static struct block *to_block(struct device *dev)
+static struct block *to_block(struct virtio_device *vdev)
 {
-	return dev->priv;
+	return container_of(vdev, struct block, vdev);
 }
 
 /* Skip n bytes of an iovec array that a short transfer did. */
@@ -196,9 +196,9 @@ static uint8_t do_request(struct block *b, const struct vq_elem *e)
  * driver reads, is its last byte (what a failed request leaves of the
  * data before it is of no use to the driver anyway).
  */
-static void block_notify(struct device *dev, struct virtqueue *vq)
+static void block_notify(struct virtio_device *vdev, struct virtqueue *vq)
 {
-	struct block *b = to_block(dev);
+	struct block *b = to_block(vdev);
 	struct vq_elem *e = &b->elem;
 	uint8_t status;
 	unsigned int n;
@@ -206,7 +206,7 @@ static void block_notify(struct device *dev, struct virtqueue *vq)
 
 	for (n = 0; n < vq->num && vq_pop(vq, e) > 0; n++) {
 		if (!e->in_len) {
-			device_error(dev, "request %u has no room for its status",
+			virtio_error(vdev, "request %u has no room for its status",
 				     e->head);
 			break;
 		}
@@ -301,18 +301,17 @@ struct device *block_create(const char *path, unsigned int index)
 	base = base && base[1] ? base + 1 : path;
 	memcpy(b->id, base, strnlen(base, sizeof(b->id)));
 
-	virtio_device_init(&b->dev, b->name, VIRTIO_ID_BLOCK,
+	virtio_device_init(&b->vdev, b->name, VIRTIO_ID_BLOCK,
 			   (1ull << VIRTIO_BLK_F_SEG_MAX) |
 			   (1ull << VIRTIO_BLK_F_FLUSH) |
 			   (read_only ? 1ull << VIRTIO_BLK_F_RO : 0),
 			   &b->config, sizeof(b->config));
-	b->dev.priv = b;
 	b->config.capacity = b->sectors;
 	b->config.seg_max = BLK_SEG_MAX;
-	virtio_add_vq(&b->dev, "requestq", BLK_QUEUE_SIZE, block_notify);
+	virtio_add_vq(&b->vdev, "requestq", BLK_QUEUE_SIZE, block_notify);
 	vmsg("%s: %s, %llu sectors%s", b->name, path,
 	     (unsigned long long)b->sectors, read_only ? ", read-only" : "");
-	return &b->dev;
+	return &b->vdev.dev;
 fail:
 	close(fd);
 	return NULL;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
-#include "lguest.h"
+#include "virtio.h"
 
 #define CONSOLE_QUEUE_SIZE	128
 /* The most of one transmit buffer that goes out (see transmit()) */
@@ -33,7 +33,7 @@
 #define CTRL_C			0x03
 
 struct console {
-	struct device dev;
+	struct virtio_device vdev;
 	struct virtio_console_config config;
 	int in_fd, out_fd;
 	bool in_tty;
@@ -46,9 +46,9 @@ struct console {
 	struct vq_elem rx_elem, tx_elem;
 };
 
-static struct console *to_console(struct device *dev)
+static struct console *to_console(struct virtio_device *vdev)
 {
-	return dev->priv;
+	return container_of(vdev, struct console, vdev);
 }
 
 /*
@@ -89,9 +89,9 @@ static bool write_all(int fd, const uint8_t *p, size_t len)
  * Once output is lost, the rest of the kick's goes too, so that a reader
  * that takes nothing does not hold us once per buffer.
  */
-static void transmit(struct device *dev, struct virtqueue *vq)
+static void transmit(struct virtio_device *vdev, struct virtqueue *vq)
 {
-	struct console *con = to_console(dev);
+	struct console *con = to_console(vdev);
 	struct vq_elem *e = &con->tx_elem;
 	unsigned int i, n;
 	uint32_t left, len;
@@ -114,10 +114,10 @@ static void transmit(struct device *dev, struct virtqueue *vq)
 		vq_interrupt(vq);
 }
 
-static void receive_notify(struct device *dev, struct virtqueue *vq)
+static void receive_notify(struct virtio_device *vdev, struct virtqueue *vq)
 {
 	(void)vq;
-	dev_thread_wake(&to_console(dev)->input);
+	dev_thread_wake(&to_console(vdev)->input);
 }
 
 /*
@@ -125,10 +125,11 @@ static void receive_notify(struct device *dev, struct virtqueue *vq)
  * lock held.  Returns how many bytes went in: fewer than len when the
  * guest has no more empty buffers (or the device is not running).
  */
-static size_t feed_locked(struct device *dev, const uint8_t *buf, size_t len)
+static size_t feed_locked(struct virtio_device *vdev, const uint8_t *buf,
+			  size_t len)
 {
-	struct virtqueue *vq = &dev->vqs[RX_QUEUE];
-	struct vq_elem *e = &to_console(dev)->rx_elem;
+	struct virtqueue *vq = &vdev->vqs[RX_QUEUE];
+	struct vq_elem *e = &to_console(vdev)->rx_elem;
 	size_t done = 0;
 	uint32_t put, n;
 	unsigned int i;
@@ -136,7 +137,7 @@ static size_t feed_locked(struct device *dev, const uint8_t *buf, size_t len)
 
 	while (done < len && vq_pop(vq, e) > 0) {
 		if (!e->in_len) {
-			device_error(dev, "receive buffer %u has no writable part",
+			virtio_error(vdev, "receive buffer %u has no writable part",
 				     e->head);
 			break;
 		}
@@ -162,15 +163,15 @@ size_t console_feed(struct device *dev, const uint8_t *buf, size_t len)
 	size_t n;
 
 	pthread_mutex_lock(&dev->lock);
-	n = feed_locked(dev, buf, len);
+	n = feed_locked(to_virtio(dev), buf, len);
 	pthread_mutex_unlock(&dev->lock);
 	return n;
 }
 
-static void console_reset(struct device *dev)
+static void console_reset(struct virtio_device *vdev)
 {
 	/* Pending input goes to the buffers of the reset device's next life. */
-	dev_thread_wake(&to_console(dev)->input);
+	dev_thread_wake(&to_console(vdev)->input);
 }
 
 /*
@@ -264,7 +265,7 @@ static void *input_thread(void *arg)
 			}
 		}
 		if (con->npending) {
-			n = console_feed(&con->dev, con->pending,
+			n = console_feed(&con->vdev.dev, con->pending,
 					 con->npending);
 			con->npending -= n;
 			memmove(con->pending, con->pending + n, con->npending);
@@ -276,17 +277,17 @@ static void *input_thread(void *arg)
 }
 
 /* The input thread starts once the guest is set up (devices_start()). */
-static int console_start(struct device *dev)
+static int console_start(struct virtio_device *vdev)
 {
-	struct console *con = to_console(dev);
+	struct console *con = to_console(vdev);
 
 	con->in_tty = isatty(con->in_fd);
 	return dev_thread_start(&con->input, input_thread, con);
 }
 
-static void console_stop(struct device *dev)
+static void console_stop(struct virtio_device *vdev)
 {
-	dev_thread_stop(&to_console(dev)->input);
+	dev_thread_stop(&to_console(vdev)->input);
 }
 
 struct device *console_create(int in_fd, int out_fd)
@@ -297,20 +298,19 @@ struct device *console_create(int in_fd, int out_fd)
 		errorf("out of memory for the console");
 		return NULL;
 	}
-	virtio_device_init(&con->dev, "console", VIRTIO_ID_CONSOLE, 0,
+	virtio_device_init(&con->vdev, "console", VIRTIO_ID_CONSOLE, 0,
 			   &con->config, sizeof(con->config));
-	con->dev.priv = con;
-	con->dev.reset = console_reset;
-	con->dev.start = console_start;
-	con->dev.stop = console_stop;
+	con->vdev.reset = console_reset;
+	con->vdev.start = console_start;
+	con->vdev.stop = console_stop;
 	con->in_fd = in_fd;
 	con->out_fd = out_fd;
-	dev_thread_init(&con->input, con->dev.name, "input");
+	dev_thread_init(&con->input, con->vdev.dev.name, "input");
 	/* In the spec's order: port 0's receiveq (RX_QUEUE), then transmitq */
-	virtio_add_vq(&con->dev, "receiveq", CONSOLE_QUEUE_SIZE,
+	virtio_add_vq(&con->vdev, "receiveq", CONSOLE_QUEUE_SIZE,
 		      receive_notify);
-	virtio_add_vq(&con->dev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
-	return &con->dev;
+	virtio_add_vq(&con->vdev, "transmitq", CONSOLE_QUEUE_SIZE, transmit);
+	return &con->vdev.dev;
 }
 
 /* The terminal, if stdin is one, as we found it. */

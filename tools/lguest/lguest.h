@@ -8,7 +8,11 @@
  *   loader.c   kernel and initrd loading, boot_params
  *   decode.c   decoding the guest's in/out and MMIO instructions
  *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
- *   virtio.c   the device table and the virtio-mmio transport
+ *   device.c   the device table: a page and an interrupt line each
+ *              (device.h)
+ *   virtio.c   what every virtio device has: features, status, queues
+ *              (virtio.h, with the two below)
+ *   virtio_mmio.c  the virtio-mmio transport, the guest's view of them
  *   virtqueue.c  split virtqueues and the buffers in them
  *   console.c  the virtio console, stdin and the terminal
  *   block.c    the virtio block device (--block)
@@ -38,6 +42,8 @@
 #include <linux/lguest_launcher.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /*
  * The kernel's attribute macros, which a userspace program does not get
@@ -95,12 +101,11 @@ void dev_thread_wake(struct dev_thread *t);
 void dev_thread_stop(struct dev_thread *t);
 int dev_thread_wait(struct dev_thread *t, int fd);
 
+#include "device.h"
+
 /* options.c */
 #define MEM_MB_MIN	32
 #define MEM_MB_MAX	2048
-/* One device per guest interrupt line; line 0 is the timer. */
-#define MAX_DEVICES	(LGUEST_IRQS - 1)
-
 /* --tunnet=IP or --tunnet=bridge:BR */
 struct tunnet {
 	const char *arg;	/* as given, for messages */
@@ -239,146 +244,6 @@ int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack);
 int lgdev_ioeventfd(uint32_t gpa, int fd);
 ssize_t vcpu_run(struct lguest_pending *p);
 ssize_t lgdev_death_reason(char *buf, size_t size);
-
-/* virtio.c */
-#define MAX_VQS		8
-#define VQ_NUM_MAX	256
-#define VIRTIO_VENDOR	0x5453474cu		/* "LGST" */
-
-struct device;
-struct virtqueue;
-
-typedef void vq_notify_fn(struct device *dev, struct virtqueue *vq);
-
-struct virtqueue {
-	struct device *dev;
-	const char *name;
-	unsigned int index;
-	uint16_t num_max;
-	uint16_t num;
-	bool ready;
-	uint64_t desc_gpa, avail_gpa, used_gpa;
-	/* Validated pointers into guest memory, set while ready. */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	uint16_t last_avail;	/* next avail ring entry to take */
-	uint16_t used_idx;	/* our copy of used->idx */
-	vq_notify_fn *notify;	/* the guest kicked this queue */
-};
-
-/*
- * A device in guest-physical memory above RAM.  mmio_read and mmio_write
- * see every access to the device's page (offsets 0..4095) with the device
- * lock held; the virtio devices use virtio_mmio_read/write, another kind
- * of device may bring its own.
- */
-struct device {
-	const char *name;
-	unsigned int index;
-	uint32_t mmio_addr;
-	unsigned int irq;
-	uint32_t (*mmio_read)(struct device *dev, uint32_t off,
-			      unsigned int size);
-	void (*mmio_write)(struct device *dev, uint32_t off, uint32_t val,
-			   unsigned int size);
-	/* The main thread and a device's own threads both touch it. */
-	pthread_mutex_t lock;
-
-	/* virtio-mmio state */
-	uint32_t device_id;
-	uint64_t features;		/* offered */
-	uint64_t driver_features;	/* accepted by the guest */
-	uint32_t features_sel;
-	uint32_t driver_features_sel;
-	uint32_t queue_sel;
-	uint32_t status;
-	uint32_t isr;			/* unless the host keeps it: */
-	bool host_isr;			/* LHREQ_IRQ_STATUS */
-	uint32_t config_generation;
-	unsigned int nvqs;
-	struct virtqueue vqs[MAX_VQS];
-	uint8_t *config;		/* device-specific configuration */
-	uint32_t config_len;
-	/*
-	 * The guest writes to the configuration space; without this hook
-	 * (may be NULL) such writes are ignored: it is read-only.
-	 */
-	void (*config_write)(struct device *dev, uint32_t off, uint32_t val,
-			     unsigned int size);
-	/* The guest reset the device, or the guest restarts (may be NULL). */
-	void (*reset)(struct device *dev);
-	/* The guest set DRIVER_OK with the features it accepted (or NULL). */
-	void (*driver_ok)(struct device *dev);
-	/*
-	 * The device's own threads, if any: started once the guest is set
-	 * up, stopped (and joined) when the Launcher ends.  Both are called
-	 * without the device lock; stop may be called for a device whose
-	 * threads never started.
-	 */
-	int (*start)(struct device *dev);
-	void (*stop)(struct device *dev);
-	void *priv;
-	/*
-	 * With --doorbells, QueueNotify is a doorbell (LHREQ_IOEVENTFD): the
-	 * host signals this eventfd (-1 without one), and the doorbell
-	 * thread does what the guest asked for, without the main thread.
-	 */
-	int doorbell_fd;
-	struct dev_thread doorbell;
-};
-
-/* A buffer the guest put in a virtqueue, split into its two halves. */
-struct vq_iov {
-	uint8_t *base;
-	uint32_t len;
-};
-
-struct vq_elem {
-	uint16_t head;
-	unsigned int nout;	/* device-readable, first in the chain */
-	unsigned int nin;	/* device-writable, after them */
-	uint32_t out_len, in_len;
-	struct vq_iov out[VQ_NUM_MAX];
-	struct vq_iov in[VQ_NUM_MAX];
-};
-
-extern struct device *devices[MAX_DEVICES];
-extern unsigned int ndevices;
-
-struct iovec;
-
-void virtio_device_init(struct device *dev, const char *name,
-			uint32_t device_id, uint64_t features,
-			void *config, uint32_t config_len);
-struct virtqueue *virtio_add_vq(struct device *dev, const char *name,
-				uint16_t num_max, vq_notify_fn *notify);
-int device_register(struct device *dev);
-uint32_t devices_end_page(void);
-struct device *device_at(uint32_t gpa, uint32_t *off);
-uint32_t virtio_mmio_read(struct device *dev, uint32_t off,
-			  unsigned int size);
-void virtio_mmio_write(struct device *dev, uint32_t off, uint32_t val,
-		       unsigned int size);
-bool virtio_running(const struct device *dev);
-void virtio_raise_irq(struct device *dev, uint32_t why);
-__printf(2, 3) void device_error(struct device *dev, const char *fmt, ...);
-bool virtio_has_feature(const struct device *dev, unsigned int bit);
-void devices_reset(void);
-void devices_attach(bool doorbells);
-int devices_start(void);
-void devices_stop(void);
-
-/* virtqueue.c */
-int vq_pop(struct virtqueue *vq, struct vq_elem *e);
-void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written);
-void vq_interrupt(struct virtqueue *vq);
-uint32_t iov_to_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
-		    void *buf, uint32_t len);
-uint32_t iov_from_buf(const struct vq_iov *iov, unsigned int n, uint32_t off,
-		      const void *buf, uint32_t len);
-unsigned int iov_slice(const struct vq_iov *iov, unsigned int n, uint32_t off,
-		       uint32_t len, struct iovec *out);
 
 /* console.c */
 struct device *console_create(int in_fd, int out_fd);

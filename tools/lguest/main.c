@@ -5,7 +5,7 @@
  * /dev/lguest runs the guest until it does something the Launcher must
  * emulate (port I/O, device memory), or stops.  The main thread runs the
  * guest and does what its accesses ask for; the console's input and each
- * network card's receive side have threads of their own (see virtio.c).
+ * network card's receive side have threads of their own (see device.h).
  *
  * Usage, exit statuses and the boot protocol: lguest --help and
  * Documentation/launcher.md.

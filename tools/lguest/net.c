@@ -47,7 +47,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
-#include "lguest.h"
+#include "virtio.h"
 
 #define NET_QUEUE_SIZE	256
 #define RX_QUEUE	0
@@ -62,7 +62,7 @@ static_assert(sizeof(struct virtio_net_hdr_v1) == NET_HDR_SIZE,
 	      "the virtio 1.0 net header is 12 bytes");
 
 struct net {
-	struct device dev;
+	struct virtio_device vdev;
 	struct virtio_net_config config;
 	char name[16];
 	char ifname[IFNAMSIZ];
@@ -77,9 +77,9 @@ struct net {
 	struct iovec tx_iov[VQ_NUM_MAX + 1];
 };
 
-static struct net *to_net(struct device *dev)
+static struct net *to_net(struct virtio_device *vdev)
 {
-	return dev->priv;
+	return container_of(vdev, struct net, vdev);
 }
 
 /* ---- the host side: the tap ---- */
@@ -283,27 +283,27 @@ static void set_offload(struct net *n, bool csum)
 		     strerror(errno));
 }
 
-static void net_driver_ok(struct device *dev)
+static void net_driver_ok(struct virtio_device *vdev)
 {
-	struct net *n = to_net(dev);
+	struct net *n = to_net(vdev);
 
-	set_offload(n, virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM));
+	set_offload(n, virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM));
 	dev_thread_wake(&n->rx);
 }
 
-static void net_reset(struct device *dev)
+static void net_reset(struct virtio_device *vdev)
 {
-	struct net *n = to_net(dev);
+	struct net *n = to_net(vdev);
 
 	set_offload(n, false);
 	/* The packet it holds, if any, is dropped: the driver is gone. */
 	dev_thread_wake(&n->rx);
 }
 
-static void receive_notify(struct device *dev, struct virtqueue *vq)
+static void receive_notify(struct virtio_device *vdev, struct virtqueue *vq)
 {
 	(void)vq;
-	dev_thread_wake(&to_net(dev)->rx);
+	dev_thread_wake(&to_net(vdev)->rx);
 }
 
 /*
@@ -324,7 +324,7 @@ static void send_packet(struct net *n, const struct vq_elem *e)
 	}
 	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
 	    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	     !virtio_has_feature(&n->dev, VIRTIO_NET_F_CSUM))) {
+	     !virtio_has_feature(&n->vdev, VIRTIO_NET_F_CSUM))) {
 		vmsg("%s: packet with offloads not agreed on (flags 0x%x, gso %u): dropped",
 		     n->name, h.flags, h.gso_type);
 		return;
@@ -342,9 +342,9 @@ static void send_packet(struct net *n, const struct vq_elem *e)
 		     e->out_len, n->ifname, strerror(errno));
 }
 
-static void net_transmit(struct device *dev, struct virtqueue *vq)
+static void net_transmit(struct virtio_device *vdev, struct virtqueue *vq)
 {
-	struct net *n = to_net(dev);
+	struct net *n = to_net(vdev);
 	struct vq_elem *e = &n->tx_elem;
 	unsigned int i;
 	bool used = false;
@@ -368,8 +368,8 @@ enum rx_result { RX_DONE, RX_NO_BUFFER };
  */
 static enum rx_result deliver(struct net *n, size_t len)
 {
-	struct device *dev = &n->dev;
-	struct virtqueue *vq = &dev->vqs[RX_QUEUE];
+	struct virtio_device *vdev = &n->vdev;
+	struct virtqueue *vq = &vdev->vqs[RX_QUEUE];
 	struct virtio_net_hdr_v1 *h = (void *)n->pkt;
 	struct vq_elem *e = &n->rx_elem;
 	enum rx_result ret = RX_DONE;
@@ -380,10 +380,10 @@ static enum rx_result deliver(struct net *n, size_t len)
 		     n->name, n->ifname, len, len < sizeof(*h) ? 0 : h->gso_type);
 		return RX_DONE;
 	}
-	pthread_mutex_lock(&dev->lock);
-	if (!virtio_running(dev))
+	pthread_mutex_lock(&vdev->dev.lock);
+	if (!virtio_running(vdev))
 		goto out;
-	if (!virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM)) {
+	if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) {
 		/* From before a reset, when the tap still did offloads */
 		if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 			goto out;
@@ -406,7 +406,7 @@ static enum rx_result deliver(struct net *n, size_t len)
 	}
 	vq_interrupt(vq);
 out:
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&vdev->dev.lock);
 	return ret;
 }
 
@@ -443,16 +443,16 @@ static void *rx_thread(void *arg)
 	}
 }
 
-static int net_start(struct device *dev)
+static int net_start(struct virtio_device *vdev)
 {
-	struct net *n = to_net(dev);
+	struct net *n = to_net(vdev);
 
 	return dev_thread_start(&n->rx, rx_thread, n);
 }
 
-static void net_stop(struct device *dev)
+static void net_stop(struct virtio_device *vdev)
 {
-	dev_thread_stop(&to_net(dev)->rx);
+	dev_thread_stop(&to_net(vdev)->rx);
 }
 
 /*
@@ -478,16 +478,15 @@ struct device *net_create(int fd, bool tap, unsigned int index,
 	n->fd = fd;
 	n->tap = tap;
 	dev_thread_init(&n->rx, n->name, "receive");
-	virtio_device_init(&n->dev, n->name, VIRTIO_ID_NET,
+	virtio_device_init(&n->vdev, n->name, VIRTIO_ID_NET,
 			   (1ull << VIRTIO_NET_F_CSUM) |
 			   (1ull << VIRTIO_NET_F_GUEST_CSUM) |
 			   (1ull << VIRTIO_NET_F_MAC),
 			   &n->config, sizeof(n->config));
-	n->dev.priv = n;
-	n->dev.reset = net_reset;
-	n->dev.driver_ok = net_driver_ok;
-	n->dev.start = net_start;
-	n->dev.stop = net_stop;
+	n->vdev.reset = net_reset;
+	n->vdev.driver_ok = net_driver_ok;
+	n->vdev.start = net_start;
+	n->vdev.stop = net_stop;
 	/* Locally administered, unicast: 02:4c ("L"), our pid, the index */
 	n->config.mac[0] = 0x02;
 	n->config.mac[1] = 0x4c;
@@ -495,10 +494,10 @@ struct device *net_create(int fd, bool tap, unsigned int index,
 	n->config.mac[3] = pid >> 8;
 	n->config.mac[4] = pid;
 	n->config.mac[5] = index;
-	virtio_add_vq(&n->dev, "receiveq", NET_QUEUE_SIZE, receive_notify);
-	virtio_add_vq(&n->dev, "transmitq", NET_QUEUE_SIZE, net_transmit);
+	virtio_add_vq(&n->vdev, "receiveq", NET_QUEUE_SIZE, receive_notify);
+	virtio_add_vq(&n->vdev, "transmitq", NET_QUEUE_SIZE, net_transmit);
 	vmsg("%s: tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", n->name,
 	     n->ifname, n->config.mac[0], n->config.mac[1], n->config.mac[2],
 	     n->config.mac[3], n->config.mac[4], n->config.mac[5]);
-	return &n->dev;
+	return &n->vdev.dev;
 }

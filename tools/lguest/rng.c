@@ -18,21 +18,21 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <linux/virtio_ids.h>
-#include "lguest.h"
+#include "virtio.h"
 
 #define RNG_QUEUE_SIZE	64
 #define RNG_CHUNK	65536u
 
 struct rng {
-	struct device dev;
+	struct virtio_device vdev;
 	int fd;
 	struct vq_elem elem;
 	struct iovec iov[VQ_NUM_MAX];
 };
 
-static void rng_notify(struct device *dev, struct virtqueue *vq)
+static void rng_notify(struct virtio_device *vdev, struct virtqueue *vq)
 {
-	struct rng *r = dev->priv;
+	struct rng *r = container_of(vdev, struct rng, vdev);
 	struct vq_elem *e = &r->elem;
 	unsigned int cnt, i;
 	uint32_t len;
@@ -42,7 +42,7 @@ static void rng_notify(struct device *dev, struct virtqueue *vq)
 	/* At most a queue's worth of buffers, and RNG_CHUNK of each, a kick */
 	for (i = 0; i < vq->num && vq_pop(vq, e) > 0; i++) {
 		if (!e->in_len) {
-			device_error(dev, "buffer %u has no writable part",
+			virtio_error(vdev, "buffer %u has no writable part",
 				     e->head);
 			break;
 		}
@@ -81,8 +81,7 @@ struct device *rng_create(const char *path)
 		return NULL;
 	}
 	r->fd = fd;
-	virtio_device_init(&r->dev, "rng", VIRTIO_ID_RNG, 0, NULL, 0);
-	r->dev.priv = r;
-	virtio_add_vq(&r->dev, "requestq", RNG_QUEUE_SIZE, rng_notify);
-	return &r->dev;
+	virtio_device_init(&r->vdev, "rng", VIRTIO_ID_RNG, 0, NULL, 0);
+	virtio_add_vq(&r->vdev, "requestq", RNG_QUEUE_SIZE, rng_notify);
+	return &r->vdev.dev;
 }

@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
-#include "lguest.h"
+#include "virtio.h"
 
 /*
  * A descriptor from the guest's table into d, each field read exactly
@@ -43,19 +43,19 @@ static void read_desc(const struct vring_desc *gd, struct vring_desc *d)
  */
 int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 {
-	struct device *dev = vq->dev;
+	struct virtio_device *vdev = vq->vdev;
 	struct vring_desc d;
 	uint16_t avail_idx, head, i;
 	unsigned int count = 0;
 
-	if (!vq->ready || !virtio_running(dev))
+	if (!vq->ready || !virtio_running(vdev))
 		return 0;
 	/* Acquire: the ring entry is read after the index that covers it. */
 	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 	if (avail_idx == vq->last_avail)
 		return 0;
 	if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
-		device_error(dev,
+		virtio_error(vdev,
 			     "queue %s: available index jumped from %u to %u, past the queue size %u",
 			     vq->name, vq->last_avail, avail_idx, vq->num);
 		return -1;
@@ -63,7 +63,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 	head = __atomic_load_n(&vq->avail->ring[vq->last_avail % vq->num],
 			       __ATOMIC_RELAXED);
 	if (head >= vq->num) {
-		device_error(dev, "queue %s: buffer head %u, the queue has %u descriptors",
+		virtio_error(vdev, "queue %s: buffer head %u, the queue has %u descriptors",
 			     vq->name, head, vq->num);
 		return -1;
 	}
@@ -79,19 +79,19 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 
 		/* A chain longer than the table must go round in a loop. */
 		if (++count > vq->num) {
-			device_error(dev, "queue %s: descriptor chain from %u loops",
+			virtio_error(vdev, "queue %s: descriptor chain from %u loops",
 				     vq->name, head);
 			return -1;
 		}
 		read_desc(&vq->desc[i], &d);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			device_error(dev, "queue %s: indirect descriptor, not offered",
+			virtio_error(vdev, "queue %s: indirect descriptor, not offered",
 				     vq->name);
 			return -1;
 		}
 		p = guest_ptr(d.addr, d.len);
 		if (!p) {
-			device_error(dev,
+			virtio_error(vdev,
 				     "queue %s: descriptor %u points outside RAM (0x%llx, %u bytes)",
 				     vq->name, i, (unsigned long long)d.addr, d.len);
 			return -1;
@@ -103,7 +103,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 			e->in_len += d.len;
 		} else {
 			if (e->nin) {
-				device_error(dev,
+				virtio_error(vdev,
 					     "queue %s: readable descriptor %u after a writable one",
 					     vq->name, i);
 				return -1;
@@ -118,7 +118,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
 		if (d.next >= vq->num) {
-			device_error(dev, "queue %s: descriptor %u chains to %u, the queue has %u",
+			virtio_error(vdev, "queue %s: descriptor %u chains to %u, the queue has %u",
 				     vq->name, i, d.next, vq->num);
 			return -1;
 		}
@@ -127,7 +127,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *e)
 	vq->last_avail++;
 	return 1;
 too_long:
-	device_error(dev, "queue %s: buffer longer than 4 GiB", vq->name);
+	virtio_error(vdev, "queue %s: buffer longer than 4 GiB", vq->name);
 	return -1;
 }
 
@@ -143,7 +143,7 @@ void vq_push(struct virtqueue *vq, const struct vq_elem *e, uint32_t written)
 	 */
 	if (!vq->ready || !vq->num || !vq->used) {
 		vmsg("%s: queue %s is not set up: buffer %u not returned",
-		     vq->dev->name, vq->name, e->head);
+		     vq->vdev->dev.name, vq->name, e->head);
 		return;
 	}
 	u = &vq->used->ring[vq->used_idx % vq->num];
@@ -169,7 +169,7 @@ void vq_interrupt(struct virtqueue *vq)
 	flags = __atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED);
 	if (flags & VRING_AVAIL_F_NO_INTERRUPT)
 		return;
-	virtio_raise_irq(vq->dev, VIRTIO_MMIO_INT_VRING);
+	virtio_raise_irq(vq->vdev, VIRTIO_MMIO_INT_VRING);
 }
 
 /*

@@ -42,7 +42,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
-#include "lguest.h"
+#include "virtio.h"
 #include "fake_vcpu.h"
 
 #define MiB		(1024u * 1024u)
@@ -1240,8 +1240,8 @@ static void setup_queue(unsigned int q, unsigned int num)
 }
 
 /*
- * What virtio_mmio.c and the virtio core do at probe time, accepting
- * features (bits 0-31) and VERSION_1, and setting up every queue.
+ * What the guest's virtio-mmio driver and virtio core do at probe time,
+ * accepting features (bits 0-31) and VERSION_1, and setting up every queue.
  */
 static void driver_init_features(uint32_t features, bool driver_ok)
 {
@@ -1257,7 +1257,7 @@ static void driver_init_features(uint32_t features, bool driver_ok)
 	w32(VIRTIO_MMIO_DRIVER_FEATURES, features);
 	w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 	    VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-	for (q = 0; q < dut->nvqs; q++)
+	for (q = 0; q < to_virtio(dut)->nvqs; q++)
 		setup_queue(q, QSIZE);
 	if (driver_ok)
 		w32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
@@ -1346,7 +1346,7 @@ static void test_virtio_regs(void)
 	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
 	CHECK_EQ(r32(VIRTIO_MMIO_QUEUE_READY), 1, "transmitq ready");
 	w32(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1234);
-	CHECK_EQ(con->vqs[1].desc_gpa, desc_gpa(1),
+	CHECK_EQ(to_virtio(con)->vqs[1].desc_gpa, desc_gpa(1),
 		 "ring address ignored while ready");
 	w32(VIRTIO_MMIO_STATUS, 0);
 	CHECK(r32(VIRTIO_MMIO_STATUS) == 0 && !r32(VIRTIO_MMIO_QUEUE_READY),
@@ -1630,12 +1630,12 @@ static void test_virtio_driver_errors(void)
 	driver_init(true);
 	w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	w32(VIRTIO_MMIO_DRIVER_FEATURES, 1 << 1);
-	CHECK(con->driver_features == 1ull << VIRTIO_F_VERSION_1 &&
-	      !virtio_has_feature(con, 1),
+	CHECK(to_virtio(con)->driver_features == 1ull << VIRTIO_F_VERSION_1 &&
+	      !virtio_has_feature(to_virtio(con), 1),
 	      "features written after FEATURES_OK are ignored");
-	con->driver_features |= 1 << 1;
-	CHECK(!virtio_has_feature(con, 1) &&
-	      virtio_has_feature(con, VIRTIO_F_VERSION_1),
+	to_virtio(con)->driver_features |= 1 << 1;
+	CHECK(!virtio_has_feature(to_virtio(con), 1) &&
+	      virtio_has_feature(to_virtio(con), VIRTIO_F_VERSION_1),
 	      "a feature the device did not offer is never on");
 
 	/* 0xf, then 0xb: DRIVER_OK cleared without a reset */
@@ -2017,10 +2017,10 @@ static void push_gone_child(void)
 	driver_init(true);
 	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
 	w32(VIRTIO_MMIO_QUEUE_READY, 0);
-	vq_push(&con->vqs[1], &e, 0);
+	vq_push(&to_virtio(con)->vqs[1], &e, 0);
 	CHECK_EQ(used(1)->idx, 0, "vq_push() to a queue no longer ready");
 	w32(VIRTIO_MMIO_STATUS, 0);
-	vq_push(&con->vqs[1], &e, 0);
+	vq_push(&to_virtio(con)->vqs[1], &e, 0);
 	CHECK_EQ(used(1)->idx, 0, "vq_push() to a reset queue");
 }
 
@@ -2372,7 +2372,7 @@ static void test_rng(void)
 	      "without the host's status register: ours");
 	w32(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	/* With it (LHREQ_IRQ_STATUS), the status goes with the interrupt. */
-	dev->host_isr = true;
+	to_virtio(dev)->host_isr = true;
 	set_desc(0, 3, BUF_BASE + 0x300, 4, VRING_DESC_F_WRITE, 0);
 	make_avail(0, 3);
 	kick(0);
@@ -2380,7 +2380,7 @@ static void test_rng(void)
 	      fake_irq_bits[2] == VIRTIO_MMIO_INT_VRING &&
 	      !r32(VIRTIO_MMIO_INTERRUPT_STATUS),
 	      "with the host's status register: the bits go to the host");
-	dev->host_isr = false;
+	to_virtio(dev)->host_isr = false;
 	/* A buffer the device cannot write */
 	set_desc(0, 0, BUF_BASE, 10, 0, 0);
 	make_avail(0, 0);
@@ -2952,7 +2952,7 @@ static void test_devices_reset(void)
 	devices_reset();
 	w32(VIRTIO_MMIO_QUEUE_SEL, 1);
 	CHECK(r32(VIRTIO_MMIO_STATUS) == 0 && !r32(VIRTIO_MMIO_QUEUE_READY) &&
-	      con->driver_features == 0 && !con->vqs[0].ready,
+	      to_virtio(con)->driver_features == 0 && !to_virtio(con)->vqs[0].ready,
 	      "devices_reset(): status 0, queues and features gone");
 	CHECK_EQ(console_feed(con, (const uint8_t *)"x", 1), 0,
 		 "the reset console takes no input");

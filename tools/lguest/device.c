@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device table.  Every device owns one page of guest-physical memory,
+ * in order from the first page above RAM, and interrupt line index + 1
+ * (line 0 is the guest timer).  The guest learns both from its command
+ * line (see build_cmdline()); what a device does with its page is its own
+ * business (virtio_mmio.c for the virtio devices).
+ */
+#include <string.h>
+#include "lguest.h"
+
+struct device *devices[MAX_DEVICES];
+unsigned int ndevices;
+
+void device_init(struct device *dev, const char *name)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->name = name;
+	pthread_mutex_init(&dev->lock, NULL);
+}
+
+/* Give the device its page and interrupt line: the next free ones. */
+int device_register(struct device *dev)
+{
+	if (ndevices >= MAX_DEVICES) {
+		errorf("too many devices: at most %u, one per guest interrupt line",
+		       MAX_DEVICES);
+		return -1;
+	}
+	dev->index = ndevices;
+	dev->mmio_addr = guest_mem.size + ndevices * PAGE_SIZE;
+	dev->irq = ndevices + 1;
+	devices[ndevices++] = dev;
+	return 0;
+}
+
+/* The first page number after the device pages: LHREQ_INITIALIZE's mmio_pages. */
+uint32_t devices_end_page(void)
+{
+	return guest_mem.size / PAGE_SIZE + ndevices;
+}
+
+struct device *device_at(uint32_t gpa, uint32_t *off)
+{
+	uint32_t n;
+
+	if (gpa < guest_mem.size)
+		return NULL;
+	n = (gpa - guest_mem.size) / PAGE_SIZE;
+	if (n >= ndevices)
+		return NULL;
+	*off = gpa % PAGE_SIZE;
+	return devices[n];
+}
+
+/* A new guest exists in the host: see struct device's attach. */
+void devices_attach(bool doorbells)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		if (devices[i]->attach)
+			devices[i]->attach(devices[i], doorbells);
+}
+
+/*
+ * The guest restarts: every device as at power on.  Each is reset under
+ * its lock, so a device thread is either done with the guest's memory or
+ * finds the device reset and leaves guest memory alone until the next
+ * guest sets the device up again.
+ */
+void devices_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		if (!devices[i]->reset)
+			continue;
+		pthread_mutex_lock(&devices[i]->lock);
+		devices[i]->reset(devices[i]);
+		pthread_mutex_unlock(&devices[i]->lock);
+	}
+}
+
+/* Start the devices' threads, once the guest is set up. */
+int devices_start(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		if (devices[i]->start && devices[i]->start(devices[i]))
+			return -1;
+	return 0;
+}
+
+/* Stop them and wait for them, on the way out. */
+void devices_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		if (devices[i]->stop)
+			devices[i]->stop(devices[i]);
+}
