@@ -8,8 +8,9 @@
 # accepts a message type everywhere, "--ignore TYPE FILE  # reason" only
 # in one file of the kernel tree. Then every file a patch adds must be
 # under an F: pattern of MAINTAINERS by that patch
-# (scripts/check-maintainers.py). Exits 1 if any patch does not pass; an
-# empty series passes.
+# (scripts/check-maintainers.py), and a patch that adds documents may
+# change code only to point at them (scripts/check-docs-patches.py).
+# Exits 1 if any patch does not pass; an empty series passes.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,3 +101,6 @@ info "all ${#files[@]} patch(es) pass checkpatch --strict"
 python3 "$TOP/scripts/check-maintainers.py" "${files[@]}" ||
 	die "add an F: line to the LGUEST entry of MAINTAINERS in the patch" \
 		"that adds the file, or in one before it"
+python3 "$TOP/scripts/check-docs-patches.py" "${files[@]}" ||
+	die "move what the documentation patch changes in code into the code's patch" \
+		"(a documentation patch may only add references to its documents there)"
