@@ -335,7 +335,6 @@ host_run_opts() {
 		die "no kernel in $KOUT" "build it: scripts/build-kernel.sh $VARIANT (or drop --no-build)"
 }
 
-# build_smoke OUT: the guest smoke suite, tests/guest/smoke.c, as OUT/smoke.
 # build_abi_selftest OUT: the /dev/lguest ABI kselftest of the work tree
 # (tools/testing/selftests/lguest, added by the series), static, into
 # OUT/launcher_abi, against the headers build_launcher exported.
@@ -348,6 +347,7 @@ build_abi_selftest() {
 		"tools/testing/selftests/lguest/Makefile builds it only where gcc -m32 works"
 }
 
+# build_smoke OUT: the guest smoke suite, tests/guest/smoke.c, as OUT/smoke.
 build_smoke() {
 	echo "=== smoke suite (tests/guest/smoke.c)"
 	gcc -m32 -static -O2 -msse2 -Wall -Wextra -Wno-unused-parameter \
