@@ -627,6 +627,14 @@ static void irq_op(struct guest *g)
 			 offsetof(struct guest_data, blocked_interrupts));
 		put32(g, chance(2) ? 0 : rnd());
 	}
+	if (chance(2)) {
+		/* Lines whose status the host moves into lguest_data. */
+		put8(g, 0xc7);
+		put8(g, 0x05);
+		put32(g, DATA_GPA +
+			 offsetof(struct guest_data, irq_status_lines));
+		put32(g, chance(4) ? ~0u : rnd());
+	}
 	switch (below(5)) {
 	case 0:
 		/* A tick to wake it, unless its interrupts are off. */
@@ -1027,7 +1035,10 @@ static void answer(int fd, int efd)
 		break;
 	case 1:
 		st.requests++;
-		req1(fd, LHREQ_IRQ, below(34));
+		if (chance(2))
+			req1(fd, LHREQ_IRQ, below(34));
+		else
+			req2(fd, LHREQ_IRQ, below(34), rnd());
 		break;
 	case 2:
 		st.requests++;
