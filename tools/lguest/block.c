@@ -316,3 +316,30 @@ fail:
 	close(fd);
 	return NULL;
 }
+
+static int block_check(const char *path)
+{
+	if (!*path) {
+		errorf("--block needs a file name (see lguest --help)");
+		return -1;
+	}
+	return 0;
+}
+
+static struct device *block_type_create(const char *path, unsigned int index)
+{
+	return block_create(path, index);
+}
+
+static const struct device_type block_type = {
+	.option = "block",
+	.has_arg = true,
+	.help = "  --block=FILE       a virtio disk backed by FILE (a disk image whose\n"
+		"                     size is a multiple of 512, or a block device);\n"
+		"                     read-only if FILE cannot be written.  Repeat it\n"
+		"                     for more disks: vda, vdb... in this order\n",
+	.order = 1,
+	.check = block_check,
+	.create = block_type_create,
+};
+DEVICE_TYPE(block_type);

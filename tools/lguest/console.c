@@ -352,3 +352,16 @@ void term_restore(void)
 	if (term_fd >= 0)
 		tcsetattr(term_fd, TCSAFLUSH, &saved_term);
 }
+
+/* The console is always there, the first device: hvc0 */
+static struct device *console_type_create(const char *arg __maybe_unused,
+					  unsigned int index __maybe_unused)
+{
+	return console_create(STDIN_FILENO, STDOUT_FILENO);
+}
+
+static const struct device_type console_type = {
+	.order = 0,
+	.create = console_type_create,
+};
+DEVICE_TYPE(console_type);

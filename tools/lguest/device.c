@@ -12,6 +12,37 @@
 struct device *devices[MAX_DEVICES];
 unsigned int ndevices;
 
+/*
+ * The kinds of device linked in, in the order of their section, which the
+ * linker brackets with these symbols: weak, so that a Launcher without any
+ * links too.
+ */
+extern const struct device_type *const __start_device_types[]
+	__attribute__((weak));
+extern const struct device_type *const __stop_device_types[]
+	__attribute__((weak));
+
+/* The n-th kind of device by order, NULL past the last. */
+const struct device_type *device_type_nth(unsigned int n)
+{
+	static const struct device_type *sorted[MAX_DEVICES];
+	static unsigned int count;
+	const struct device_type *t;
+	unsigned int i, j;
+
+	if (!count && __start_device_types) {
+		for (i = 0; __start_device_types + i < __stop_device_types &&
+			    count < MAX_DEVICES; i++) {
+			t = __start_device_types[i];
+			for (j = count++; j && sorted[j - 1]->order > t->order;
+			     j--)
+				sorted[j] = sorted[j - 1];
+			sorted[j] = t;
+		}
+	}
+	return n < count ? sorted[n] : NULL;
+}
+
 void device_init(struct device *dev, const char *name)
 {
 	memset(dev, 0, sizeof(*dev));
@@ -31,6 +62,32 @@ int device_register(struct device *dev)
 	dev->mmio_addr = guest_mem.size + ndevices * PAGE_SIZE;
 	dev->irq = ndevices + 1;
 	devices[ndevices++] = dev;
+	return 0;
+}
+
+/*
+ * Every device, kind by kind in their order: those always there, and one
+ * for each of args of that kind (the user's options, in their order).
+ * Their files and taps are opened here, once: they stay across guest
+ * restarts, and they are opened before the Launcher drops privileges.
+ */
+int devices_create(const struct device_arg *args, unsigned int nargs)
+{
+	const struct device_type *t;
+	unsigned int n, i, index;
+	struct device *dev;
+
+	for (n = 0; (t = device_type_nth(n)); n++) {
+		index = 0;
+		for (i = 0; i < (t->option ? nargs : 1); i++) {
+			if (t->option && args[i].type != t)
+				continue;
+			dev = t->create(t->option ? args[i].arg : NULL,
+					index++);
+			if (!dev || device_register(dev))
+				return -1;
+		}
+	}
 	return 0;
 }
 

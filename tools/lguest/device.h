@@ -49,6 +49,45 @@ struct device {
 	void (*stop)(struct device *dev);
 };
 
+/*
+ * A kind of device, and how the user asks for one: main() and the option
+ * parser know the kinds only through this table, to which each device's
+ * file adds its own with DEVICE_TYPE().
+ */
+struct device_type {
+	/* The option that adds one (--OPTION), NULL for one always there. */
+	const char *option;
+	bool has_arg;		/* --OPTION=ARG */
+	bool once;		/* repeating --OPTION adds no other device */
+	/* Its lines of --help, each starting with the option. */
+	const char *help;
+	/* The guest finds the devices of lower orders first. */
+	unsigned int order;
+	/*
+	 * May be NULL: is ARG good?  If not, say why (errorf()) and return
+	 * -1.  At parse time, before any device exists.
+	 */
+	int (*check)(const char *arg);
+	/*
+	 * The device for --OPTION=ARG (ARG NULL without one), the index-th of
+	 * its kind, or NULL after saying why.
+	 */
+	struct device *(*create)(const char *arg, unsigned int index);
+};
+
+#define DEVICE_TYPE(type)						\
+	static const struct device_type *const device_type_##type	\
+	__attribute__((used, section("device_types"))) = &(type)
+
+/* What the user asked for: a device of a kind, and its argument. */
+struct device_arg {
+	const struct device_type *type;
+	const char *arg;
+};
+
+const struct device_type *device_type_nth(unsigned int n);
+int devices_create(const struct device_arg *args, unsigned int nargs);
+
 extern struct device *devices[MAX_DEVICES];
 extern unsigned int ndevices;
 

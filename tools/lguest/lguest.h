@@ -8,8 +8,9 @@
  *   loader.c   kernel and initrd loading, boot_params
  *   decode.c   decoding the guest's in/out and MMIO instructions
  *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
- *   device.c   the device table: a page and an interrupt line each
- *              (device.h)
+ *   device.c   the device table: a page and an interrupt line each,
+ *              and the kinds of device, which each device's file adds
+ *              with DEVICE_TYPE() (device.h)
  *   virtio.c   what every virtio device has: features, status, queues
  *              (virtio.h, with the two below)
  *   virtio_mmio.c  the virtio-mmio transport, the guest's view of them
@@ -55,6 +56,9 @@
 #endif
 #ifndef __noreturn
 #define __noreturn	__attribute__((noreturn))
+#endif
+#ifndef __maybe_unused
+#define __maybe_unused	__attribute__((unused))
 #endif
 
 #define PAGE_SIZE	4096u
@@ -121,12 +125,9 @@ struct config {
 	/* The kernel arguments the user gave, in order. */
 	int nargs;
 	const char *const *args;
-	/* Devices beyond the console, in the order they were given. */
-	unsigned int nblocks;
-	const char *blocks[MAX_DEVICES];
-	unsigned int nnets;
-	struct tunnet nets[MAX_DEVICES];
-	bool rng;
+	/* The device options, in the order they were given. */
+	unsigned int ndevices;
+	struct device_arg devices[MAX_DEVICES];
 	bool doorbells;
 	/* Who the Launcher becomes once the guest is set up (or NULL). */
 	const char *username;
@@ -267,6 +268,7 @@ struct device *rng_create(const char *path);
 
 /* net.c */
 #define NET_HDR_SIZE	12	/* struct virtio_net_hdr_v1, with num_buffers */
+int parse_tunnet(const char *arg, struct tunnet *tn);
 int tap_open(const struct tunnet *tn, char *ifname, size_t size);
 struct device *net_create(int fd, bool tap, unsigned int index,
 			  const char *ifname);

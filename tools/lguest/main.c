@@ -11,7 +11,6 @@
  * Documentation/launcher.md.
  */
 #include <errno.h>
-#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,38 +95,6 @@ static void __noreturn finish(int status)
 	alarm(0);
 	devices_stop();
 	lguest_exit(status);
-}
-
-static int add_device(struct device *dev)
-{
-	return dev ? device_register(dev) : -1;
-}
-
-/*
- * The devices, in the order the guest finds them: the console (hvc0),
- * the disks (vda, vdb...), the entropy device, the network cards.  The
- * files and taps behind them are opened here, once: they stay across
- * guest restarts, and they are opened before we drop privileges.
- */
-static int create_devices(void)
-{
-	char ifname[IFNAMSIZ];
-	unsigned int i;
-	int fd;
-
-	if (add_device(console_create(STDIN_FILENO, STDOUT_FILENO)))
-		return -1;
-	for (i = 0; i < cfg.nblocks; i++)
-		if (add_device(block_create(cfg.blocks[i], i)))
-			return -1;
-	if (cfg.rng && add_device(rng_create(RNG_SOURCE)))
-		return -1;
-	for (i = 0; i < cfg.nnets; i++) {
-		fd = tap_open(&cfg.nets[i], ifname, sizeof(ifname));
-		if (fd < 0 || add_device(net_create(fd, true, i, ifname)))
-			return -1;
-	}
-	return 0;
 }
 
 /*
@@ -306,7 +273,8 @@ int main(int argc, char **argv)
 	/* Before any other file is open, and while we are one thread */
 	if (drop && opener_start(LGUEST_DEV))
 		return EXIT_SETUP;
-	if (guest_memory_map(cfg.mem_mb) || create_devices() ||
+	if (guest_memory_map(cfg.mem_mb) ||
+	    devices_create(cfg.devices, cfg.ndevices) ||
 	    boot_open(&cfg, &boot_files) || start_guest())
 		return EXIT_SETUP;
 	if (drop && creds_drop(&creds))

@@ -207,6 +207,60 @@ static int tap_configure(int sock, const struct tunnet *tn,
 	return 0;
 }
 
+#define TUNNET_EXAMPLE	"e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0"
+
+/*
+ * --tunnet=IP: the host's address on the guest's /24, which must be one a
+ * host can have there.  --tunnet=bridge:BR: an interface name.
+ */
+int parse_tunnet(const char *arg, struct tunnet *tn)
+{
+	static const char bridge[] = "bridge:";
+	const char *br;
+	uint32_t ip;
+
+	memset(tn, 0, sizeof(*tn));
+	tn->arg = arg;
+	if (!strncmp(arg, bridge, strlen(bridge))) {
+		br = arg + strlen(bridge);
+		if (!*br) {
+			errorf("--tunnet=%s needs a bridge name, %s", arg,
+			       TUNNET_EXAMPLE);
+			return -1;
+		}
+		if (strlen(br) >= IFNAMSIZ) {
+			errorf("--tunnet=%s: bridge name '%s' is longer than %d characters",
+			       arg, br, IFNAMSIZ - 1);
+			return -1;
+		}
+		if (!strcmp(br, ".") || !strcmp(br, "..") ||
+		    strpbrk(br, "/: \t\n")) {
+			errorf("--tunnet=%s: '%s' is not an interface name", arg,
+			       br);
+			return -1;
+		}
+		tn->bridge = br;
+		return 0;
+	}
+	if (inet_pton(AF_INET, arg, &tn->ip) != 1) {
+		errorf("--tunnet=%s: '%s' is not an IPv4 address: give %s, %s",
+		       arg, arg,
+		       "the host's address on the guest's network or a bridge",
+		       TUNNET_EXAMPLE);
+		return -1;
+	}
+	ip = ntohl(tn->ip.s_addr);
+	if ((ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 24) >= 224 ||
+	    (ip & 0xff) == 0 || (ip & 0xff) == 255) {
+		errorf("--tunnet=%s: the host cannot have address %s on a /24 network (%s): %s",
+		       arg, arg,
+		       "zero, loopback, multicast, or the network's first or last address",
+		       TUNNET_EXAMPLE);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Make a tap for --tunnet and set up its host side; its name goes to
  * ifname.  The tap lives as long as the file we return (it is not made
@@ -501,3 +555,37 @@ struct device *net_create(int fd, bool tap, unsigned int index,
 	     n->config.mac[3], n->config.mac[4], n->config.mac[5]);
 	return &n->vdev.dev;
 }
+
+static int tunnet_check(const char *arg)
+{
+	struct tunnet tn;
+
+	return parse_tunnet(arg, &tn);
+}
+
+static struct device *net_type_create(const char *arg, unsigned int index)
+{
+	char ifname[IFNAMSIZ];
+	struct tunnet tn;
+	int fd;
+
+	if (parse_tunnet(arg, &tn))
+		return NULL;
+	fd = tap_open(&tn, ifname, sizeof(ifname));
+	return fd < 0 ? NULL : net_create(fd, true, index, ifname);
+}
+
+static const struct device_type net_type = {
+	.option = "tunnet",
+	.has_arg = true,
+	.help = "  --tunnet=IP        a virtio network card on a new tap device whose\n"
+		"                     host side gets address IP/24 (give the guest\n"
+		"                     another address of that network)\n"
+		"  --tunnet=bridge:BR the same, on a tap added to the host's bridge\n"
+		"                     BR.  Repeat --tunnet for more cards; taps need\n"
+		"                     root and the tun module\n",
+	.order = 3,
+	.check = tunnet_check,
+	.create = net_type_create,
+};
+DEVICE_TYPE(net_type);

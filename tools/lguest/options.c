@@ -11,42 +11,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <net/if.h>
 #include "lguest.h"
 
-/* The options without a short form */
+/*
+ * The options without a short form; a device option is OPT_DEVICE plus the
+ * index of its kind in device_type_nth().
+ */
 enum {
-	OPT_BLOCK = 0x100,
-	OPT_RNG,
-	OPT_TUNNET,
-	OPT_USERNAME,
+	OPT_USERNAME = 0x100,
 	OPT_CHROOT,
 	OPT_DOORBELLS,
+	OPT_DEVICE,
 };
 
-static const struct option long_options[] = {
+static const struct option core_options[] = {
 	{ "verbose",	no_argument,		NULL, 'v' },
 	{ "initrd",	required_argument,	NULL, 'i' },
-	{ "block",	required_argument,	NULL, OPT_BLOCK },
-	{ "rng",	no_argument,		NULL, OPT_RNG },
-	{ "tunnet",	required_argument,	NULL, OPT_TUNNET },
 	{ "username",	required_argument,	NULL, OPT_USERNAME },
 	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
 	{ "doorbells",	no_argument,		NULL, OPT_DOORBELLS },
 	{ "help",	no_argument,		NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
 };
+
+/* The core options, then one for each kind of device that has one. */
+static const struct option *long_options(void)
+{
+	static struct option opts[ARRAY_SIZE(core_options) + MAX_DEVICES + 1];
+	const struct device_type *t;
+	unsigned int n, i = ARRAY_SIZE(core_options);
+
+	memcpy(opts, core_options, sizeof(core_options));
+	for (n = 0; (t = device_type_nth(n)); n++) {
+		if (!t->option)
+			continue;
+		opts[i].name = t->option;
+		opts[i].has_arg = t->has_arg ? required_argument : no_argument;
+		opts[i].flag = NULL;
+		opts[i++].val = OPT_DEVICE + n;
+	}
+	memset(&opts[i], 0, sizeof(opts[i]));
+	return opts;
+}
 
 /* "+": stop at MEM_MB; ":": report a missing argument as ':' */
 static const char short_options[] = "+:vi:h";
 
 /* The first line of --help, and the reminder after a missing argument */
 #define USAGE	"usage: lguest [OPTIONS] MEM_MB KERNEL [KERNEL ARGS...]"
-#define TUNNET_EXAMPLE	"e.g. --tunnet=192.168.19.1, or --tunnet=bridge:br0"
 
 void print_usage(FILE *f)
 {
+	const struct device_type *t;
+	unsigned int n;
+
 	fprintf(f,
 		USAGE "\n"
 		"\n"
@@ -61,20 +78,12 @@ void print_usage(FILE *f)
 		"                   give console= or earlyprintk= yourself\n"
 		"\n"
 		"Options:\n"
-		"  -i, --initrd=FILE  load FILE as the initial RAM disk\n"
-		"  --block=FILE       a virtio disk backed by FILE (a disk image whose\n"
-		"                     size is a multiple of 512, or a block device);\n"
-		"                     read-only if FILE cannot be written.  Repeat it\n"
-		"                     for more disks: vda, vdb... in this order\n"
-		"  --rng              a virtio entropy device (hwrng) fed from the\n"
-		"                     host's /dev/urandom\n"
-		"  --tunnet=IP        a virtio network card on a new tap device whose\n"
-		"                     host side gets address IP/24 (give the guest\n"
-		"                     another address of that network)\n"
-		"  --tunnet=bridge:BR the same, on a tap added to the host's bridge\n"
-		"                     BR.  Repeat --tunnet for more cards; taps need\n"
-		"                     root and the tun module\n"
-		"  --username=USER    once the guest is set up, run as USER (a name\n"
+		"  -i, --initrd=FILE  load FILE as the initial RAM disk\n",
+		MEM_MB_MIN, MEM_MB_MAX);
+	for (n = 0; (t = device_type_nth(n)); n++)
+		if (t->help)
+			fputs(t->help, f);
+	fputs("  --username=USER    once the guest is set up, run as USER (a name\n"
 		"                     from /etc/passwd, or UID[:GID]); needs root\n"
 		"  --chroot=DIR       once the guest is set up, chroot to DIR; needs\n"
 		"                     root.  A guest reboot works with both\n"
@@ -97,8 +106,7 @@ void print_usage(FILE *f)
 		"  1  usage or setup error (bad option, missing file, no /dev/lguest,\n"
 		"     no tap, unknown user...)\n"
 		"  2  the guest died, crashed or was killed (signal, three Ctrl-C)\n"
-		"  3  internal Launcher error\n",
-		MEM_MB_MIN, MEM_MB_MAX);
+		"  3  internal Launcher error\n", f);
 }
 
 /*
@@ -133,66 +141,30 @@ static int parse_mem(const char *s, unsigned int *mem_mb)
 	return 0;
 }
 
-/*
- * --tunnet=IP: the host's address on the guest's /24, which must be one a
- * host can have there.  --tunnet=bridge:BR: an interface name.
- */
-static int parse_tunnet(const char *arg, struct tunnet *tn)
+/* --OPTION of the n-th kind of device */
+static int device_option(struct config *cfg, unsigned int n)
 {
-	static const char bridge[] = "bridge:";
-	const char *br;
-	uint32_t ip;
+	const struct device_type *t = device_type_nth(n);
+	const char *arg = t->has_arg ? optarg : NULL;
+	unsigned int i, always = 0;
 
-	memset(tn, 0, sizeof(*tn));
-	tn->arg = arg;
-	if (!strncmp(arg, bridge, strlen(bridge))) {
-		br = arg + strlen(bridge);
-		if (!*br) {
-			errorf("--tunnet=%s needs a bridge name, %s", arg,
-			       TUNNET_EXAMPLE);
-			return -1;
-		}
-		if (strlen(br) >= IFNAMSIZ) {
-			errorf("--tunnet=%s: bridge name '%s' is longer than %d characters",
-			       arg, br, IFNAMSIZ - 1);
-			return -1;
-		}
-		if (!strcmp(br, ".") || !strcmp(br, "..") ||
-		    strpbrk(br, "/: \t\n")) {
-			errorf("--tunnet=%s: '%s' is not an interface name", arg,
-			       br);
-			return -1;
-		}
-		tn->bridge = br;
-		return 0;
-	}
-	if (inet_pton(AF_INET, arg, &tn->ip) != 1) {
-		errorf("--tunnet=%s: '%s' is not an IPv4 address: give %s, %s",
-		       arg, arg,
-		       "the host's address on the guest's network or a bridge",
-		       TUNNET_EXAMPLE);
+	if (t->check && t->check(arg))
+		return -1;
+	if (t->once)
+		for (i = 0; i < cfg->ndevices; i++)
+			if (cfg->devices[i].type == t)
+				return 0;
+	/* Each kind of device that is always there takes a line too. */
+	for (i = 0; device_type_nth(i); i++)
+		if (!device_type_nth(i)->option)
+			always++;
+	if (always + cfg->ndevices >= MAX_DEVICES) {
+		errorf("too many devices: at most %u, one per guest interrupt line, %u of them always there",
+		       MAX_DEVICES, always);
 		return -1;
 	}
-	ip = ntohl(tn->ip.s_addr);
-	if ((ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 24) >= 224 ||
-	    (ip & 0xff) == 0 || (ip & 0xff) == 255) {
-		errorf("--tunnet=%s: the host cannot have address %s on a /24 network (%s): %s",
-		       arg, arg,
-		       "zero, loopback, multicast, or the network's first or last address",
-		       TUNNET_EXAMPLE);
-		return -1;
-	}
-	return 0;
-}
-
-/* One more device; the console is always there. */
-static int count_device(struct config *cfg)
-{
-	if (1 + cfg->nblocks + cfg->nnets + cfg->rng >= MAX_DEVICES) {
-		errorf("too many devices: at most %u, the console included (%s)",
-		       MAX_DEVICES, "each --block, --tunnet and --rng is one");
-		return -1;
-	}
+	cfg->devices[cfg->ndevices].type = t;
+	cfg->devices[cfg->ndevices++].arg = arg;
 	return 0;
 }
 
@@ -226,7 +198,7 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 	/* 0, not 1: start afresh, as the unit tests parse many times. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, short_options, long_options,
+	while ((c = getopt_long(argc, argv, short_options, long_options(),
 				NULL)) != -1) {
 		switch (c) {
 		case 'v':
@@ -239,28 +211,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 			}
 			cfg->initrd = optarg;
 			break;
-		case OPT_BLOCK:
-			if (!*optarg) {
-				errorf("--block needs a file name (see lguest --help)");
-				return PARSE_ERROR;
-			}
-			if (count_device(cfg))
-				return PARSE_ERROR;
-			cfg->blocks[cfg->nblocks++] = optarg;
-			break;
 		case OPT_DOORBELLS:
 			cfg->doorbells = true;
-			break;
-		case OPT_RNG:
-			if (!cfg->rng && count_device(cfg))
-				return PARSE_ERROR;
-			cfg->rng = true;
-			break;
-		case OPT_TUNNET:
-			if (count_device(cfg) ||
-			    parse_tunnet(optarg, &cfg->nets[cfg->nnets]))
-				return PARSE_ERROR;
-			cfg->nnets++;
 			break;
 		case OPT_USERNAME:
 			if (!*optarg) {
@@ -280,6 +232,11 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg)
 		case 'h':
 			return PARSE_HELP;
 		default:
+			if (c >= OPT_DEVICE && device_type_nth(c - OPT_DEVICE)) {
+				if (device_option(cfg, c - OPT_DEVICE))
+					return PARSE_ERROR;
+				break;
+			}
 			bad_option(argc, argv);
 			return PARSE_ERROR;
 		}

@@ -85,3 +85,19 @@ struct device *rng_create(const char *path)
 	virtio_add_vq(&r->vdev, "requestq", RNG_QUEUE_SIZE, rng_notify);
 	return &r->vdev.dev;
 }
+
+static struct device *rng_type_create(const char *arg __maybe_unused,
+				      unsigned int index __maybe_unused)
+{
+	return rng_create(RNG_SOURCE);
+}
+
+static const struct device_type rng_type = {
+	.option = "rng",
+	.once = true,
+	.help = "  --rng              a virtio entropy device (hwrng) fed from the\n"
+		"                     host's /dev/urandom\n",
+	.order = 2,
+	.create = rng_type_create,
+};
+DEVICE_TYPE(rng_type);

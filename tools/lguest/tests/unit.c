@@ -199,9 +199,32 @@ static void test_options(void)
 	      !cfg.verbose, "parse state is fresh each time");
 }
 
+/* How many options of the kind of device --OPTION were kept */
+static unsigned int device_args(const struct config *cfg, const char *option)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < cfg->ndevices; i++)
+		n += !strcmp(cfg->devices[i].type->option, option);
+	return n;
+}
+
+/* The argument of the n-th of them, or NULL */
+static const char *device_arg(const struct config *cfg, const char *option,
+			      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->ndevices; i++)
+		if (!strcmp(cfg->devices[i].type->option, option) && !n--)
+			return cfg->devices[i].arg;
+	return NULL;
+}
+
 static void test_device_options(void)
 {
 	struct config cfg;
+	struct tunnet tn;
 	char *many[40];
 	int i;
 
@@ -210,22 +233,31 @@ static void test_device_options(void)
 		    "--tunnet=192.168.19.1", "--tunnet=bridge:br0",
 		    "--username=nobody", "64", "k") == PARSE_RUN,
 	      "every device option");
-	CHECK(cfg.nblocks == 2 && !strcmp(cfg.blocks[0], "a.img") &&
-	      !strcmp(cfg.blocks[1], "b.img"), "two disks, in order");
-	CHECK(cfg.rng, "--rng");
-	CHECK(cfg.nnets == 2 && !cfg.nets[0].bridge &&
-	      cfg.nets[0].ip.s_addr == htonl(0xc0a81301) &&
-	      cfg.nets[1].bridge && !strcmp(cfg.nets[1].bridge, "br0"),
+	CHECK(cfg.ndevices == 5, "five device options kept");
+	CHECK(device_args(&cfg, "block") == 2 &&
+	      !strcmp(device_arg(&cfg, "block", 0), "a.img") &&
+	      !strcmp(device_arg(&cfg, "block", 1), "b.img"),
+	      "two disks, in order");
+	CHECK(device_args(&cfg, "rng") == 1 && !device_arg(&cfg, "rng", 0),
+	      "--rng");
+	CHECK(device_args(&cfg, "tunnet") == 2 &&
+	      !strcmp(device_arg(&cfg, "tunnet", 0), "192.168.19.1") &&
+	      !strcmp(device_arg(&cfg, "tunnet", 1), "bridge:br0"),
 	      "--tunnet=IP and --tunnet=bridge:BR");
+	CHECK(!parse_tunnet("192.168.19.1", &tn) && !tn.bridge &&
+	      tn.ip.s_addr == htonl(0xc0a81301), "--tunnet=IP: the address");
+	CHECK(!parse_tunnet("bridge:br0", &tn) && tn.bridge &&
+	      !strcmp(tn.bridge, "br0"), "--tunnet=bridge:BR: the bridge");
 	CHECK(!strcmp(cfg.username, "nobody") && !cfg.chroot, "--username");
 	CHECK(parse(&cfg, 5, "--chroot=/var/empty", "--rng", "64", "k") ==
-	      PARSE_RUN && !strcmp(cfg.chroot, "/var/empty") && cfg.rng &&
-	      !cfg.nblocks && !cfg.nnets && !cfg.username,
+	      PARSE_RUN && !strcmp(cfg.chroot, "/var/empty") &&
+	      cfg.ndevices == 1 && device_args(&cfg, "rng") == 1 &&
+	      !cfg.username,
 	      "--chroot, and a fresh parse");
 	CHECK(parse(&cfg, 5, "--rng", "--rng", "64", "k") == PARSE_RUN &&
-	      cfg.rng, "--rng twice is one device");
+	      cfg.ndevices == 1, "--rng twice is one device");
 	CHECK(parse(&cfg, 4, "64", "k", "--block=x") == PARSE_RUN &&
-	      !cfg.nblocks, "--block after KERNEL goes to the guest");
+	      !cfg.ndevices, "--block after KERNEL goes to the guest");
 
 	CHECK_ERR(parse(&cfg, 4, "--block=", "64", "k") == PARSE_ERROR,
 		  "--block needs a file name (see lguest --help)");
@@ -275,12 +307,13 @@ static void test_device_options(void)
 	many[30] = "64";
 	many[31] = "k";
 	CHECK(parse_args_n(&cfg, 32, many) == PARSE_RUN &&
-	      cfg.nblocks == 29 && cfg.rng, "31 devices");
+	      device_args(&cfg, "block") == 29 &&
+	      device_args(&cfg, "rng") == 1, "31 devices");
 	many[30] = "--tunnet=bridge:br0";
 	many[31] = "64";
 	many[32] = "k";
 	CHECK_ERR(parse_args_n(&cfg, 33, many) == PARSE_ERROR,
-		  "too many devices: at most 31, the console included (each --block, --tunnet and --rng is one)");
+		  "too many devices: at most 31, one per guest interrupt line, 1 of them always there");
 }
 
 /* ---------------------------------------------------------------- */
