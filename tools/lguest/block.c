@@ -342,4 +342,5 @@ static const struct device_type block_type = {
 	.check = block_check,
 	.create = block_type_create,
 };
+
 DEVICE_TYPE(block_type);

@@ -364,4 +364,5 @@ static const struct device_type console_type = {
 	.order = 0,
 	.create = console_type_create,
 };
+
 DEVICE_TYPE(console_type);

@@ -13,31 +13,25 @@ struct device *devices[MAX_DEVICES];
 unsigned int ndevices;
 
 /*
- * The kinds of device linked in, in the order of their section, which the
- * linker brackets with these symbols: weak, so that a Launcher without any
- * links too.
+ * The n-th kind of device linked in (DEVICE_TYPE()), by their order, NULL
+ * past the last.
  */
-extern const struct device_type *const __start_device_types[]
-	__attribute__((weak));
-extern const struct device_type *const __stop_device_types[]
-	__attribute__((weak));
-
-/* The n-th kind of device by order, NULL past the last. */
 const struct device_type *device_type_nth(unsigned int n)
 {
 	static const struct device_type *sorted[MAX_DEVICES];
 	static unsigned int count;
-	const struct device_type *t;
-	unsigned int i, j;
+	const struct device_type *const *p;
+	unsigned int j;
 
 	if (!count && __start_device_types) {
-		for (i = 0; __start_device_types + i < __stop_device_types &&
-			    count < MAX_DEVICES; i++) {
-			t = __start_device_types[i];
-			for (j = count++; j && sorted[j - 1]->order > t->order;
+		for (p = __start_device_types; p < __stop_device_types; p++) {
+			if (count == MAX_DEVICES)
+				break;
+			/* Insertion sort: a handful of kinds. */
+			for (j = count++; j && sorted[j - 1]->order > (*p)->order;
 			     j--)
 				sorted[j] = sorted[j - 1];
-			sorted[j] = t;
+			sorted[j] = *p;
 		}
 	}
 	return n < count ? sorted[n] : NULL;

@@ -77,7 +77,14 @@ struct device_type {
 
 #define DEVICE_TYPE(type)						\
 	static const struct device_type *const device_type_##type	\
-	__attribute__((used, section("device_types"))) = &(type)
+	__used __section("device_types") = &(type)
+
+/*
+ * The linker brackets the section with these: weak, so that a Launcher
+ * without any kind of device links too.
+ */
+extern const struct device_type *const __start_device_types[] __weak;
+extern const struct device_type *const __stop_device_types[] __weak;
 
 /* What the user asked for: a device of a kind, and its argument. */
 struct device_arg {

@@ -60,6 +60,15 @@
 #ifndef __maybe_unused
 #define __maybe_unused	__attribute__((unused))
 #endif
+#ifndef __used
+#define __used		__attribute__((used))
+#endif
+#ifndef __weak
+#define __weak		__attribute__((weak))
+#endif
+#ifndef __section
+#define __section(s)	__attribute__((section(s)))
+#endif
 
 #define PAGE_SIZE	4096u
 

@@ -588,4 +588,5 @@ static const struct device_type net_type = {
 	.check = tunnet_check,
 	.create = net_type_create,
 };
+
 DEVICE_TYPE(net_type);

@@ -159,8 +159,8 @@ static int device_option(struct config *cfg, unsigned int n)
 		if (!device_type_nth(i)->option)
 			always++;
 	if (always + cfg->ndevices >= MAX_DEVICES) {
-		errorf("too many devices: at most %u, one per guest interrupt line, %u of them always there",
-		       MAX_DEVICES, always);
+		errorf("too many devices: at most %u, %u always there (%s)",
+		       MAX_DEVICES, always, "one per guest interrupt line");
 		return -1;
 	}
 	cfg->devices[cfg->ndevices].type = t;

@@ -100,4 +100,5 @@ static const struct device_type rng_type = {
 	.order = 2,
 	.create = rng_type_create,
 };
+
 DEVICE_TYPE(rng_type);

@@ -313,7 +313,7 @@ static void test_device_options(void)
 	many[31] = "64";
 	many[32] = "k";
 	CHECK_ERR(parse_args_n(&cfg, 33, many) == PARSE_ERROR,
-		  "too many devices: at most 31, one per guest interrupt line, 1 of them always there");
+		  "too many devices: at most 31, 1 always there (one per guest interrupt line)");
 }
 
 /* ---------------------------------------------------------------- */
