@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/virtio_console.h>
@@ -314,45 +313,6 @@ struct device *console_create(int in_fd, int out_fd)
 }
 
 /* The terminal, if stdin is one, as we found it. */
-static struct termios saved_term;
-static int term_fd = -1;
-
-/*
- * Raw input: every key goes to the guest as it is typed, Ctrl-C and
- * Ctrl-Z included, with no echo (the guest echoes).  Output processing is
- * left alone.  term_restore() undoes it; main() makes sure it runs on
- * every way out.
- */
-int term_raw(int fd)
-{
-	struct termios t;
-
-	if (!isatty(fd) || tcgetattr(fd, &saved_term) < 0)
-		return 0;
-	t = saved_term;
-	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-		       ICRNL | IXON);
-	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-	t.c_cflag &= ~(CSIZE | PARENB);
-	t.c_cflag |= CS8;
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	if (tcsetattr(fd, TCSAFLUSH, &t) < 0) {
-		errorf("cannot put the terminal in raw mode: %s",
-		       strerror(errno));
-		return -1;
-	}
-	term_fd = fd;
-	return 0;
-}
-
-/* Async-signal-safe: the fatal signal handlers call it. */
-void term_restore(void)
-{
-	if (term_fd >= 0)
-		tcsetattr(term_fd, TCSAFLUSH, &saved_term);
-}
-
 /* The console is always there, the first device: hvc0 */
 static struct device *console_type_create(const char *arg __maybe_unused,
 					  unsigned int index __maybe_unused)

@@ -22,7 +22,8 @@
  *   privs.c    dropping privileges (--username, --chroot) and the helper
  *              that opens /dev/lguest for a restarted guest afterwards
  *   lgdev.c    the requests to /dev/lguest
- *   util.c     messages, exit statuses, stop requests, threads
+ *   util.c     messages, exit statuses, stop requests, threads, the
+ *              terminal
  *
  * Everything but main.c and lgdev.c is also linked into the unit tests
  * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c; and
@@ -94,6 +95,8 @@ __printf(2, 3) void request_stop(int status, const char *fmt, ...);
 bool stop_requested(int *status, char *msg, size_t size);
 bool stop_is_pending(void);
 void stop_signalled(void);
+int term_raw(int fd);
+void term_restore(void);
 
 /*
  * A device's thread: it waits for one file and for wake-ups from the main
@@ -265,8 +268,6 @@ struct ctrlc_state {
 };
 
 bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms);
-int term_raw(int fd);
-void term_restore(void);
 
 /* block.c */
 struct device *block_create(const char *path, unsigned int index);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Messages, the ways out, and threads.
+ * Messages, the ways out, threads, and the terminal.
  *
  * Every error goes through errorf(), which also keeps the last one in
  * last_error so that the unit tests can check what a user would read.
@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include "lguest.h"
 
@@ -275,4 +276,44 @@ int dev_thread_wait(struct dev_thread *t, int fd)
 	    errno != EAGAIN)
 		return -1;
 	return fd >= 0 && fds[1].revents;
+}
+
+/* The terminal, if stdin is one, as we found it. */
+static struct termios saved_term;
+static int term_fd = -1;
+
+/*
+ * Raw input: every key goes to the guest as it is typed, Ctrl-C and
+ * Ctrl-Z included, with no echo (the guest echoes).  Output processing is
+ * left alone.  term_restore() undoes it; main() makes sure it runs on
+ * every way out.
+ */
+int term_raw(int fd)
+{
+	struct termios t;
+
+	if (!isatty(fd) || tcgetattr(fd, &saved_term) < 0)
+		return 0;
+	t = saved_term;
+	t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
+		       ICRNL | IXON);
+	t.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(fd, TCSAFLUSH, &t) < 0) {
+		errorf("cannot put the terminal in raw mode: %s",
+		       strerror(errno));
+		return -1;
+	}
+	term_fd = fd;
+	return 0;
+}
+
+/* Async-signal-safe: the fatal signal handlers call it. */
+void term_restore(void)
+{
+	if (term_fd >= 0)
+		tcsetattr(term_fd, TCSAFLUSH, &saved_term);
 }
