@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include "block.h"
 #include "virtio.h"
 
 /* What to do about a missing or odd disk image, in the messages */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
+#include "console.h"
 #include "virtio.h"
 
 #define CONSOLE_QUEUE_SIZE	128

@@ -9,21 +9,17 @@
  *   decode.c   decoding the guest's in/out and MMIO instructions
  *   emulate.c  port I/O (the 8250 early console) and MMIO dispatch
  *   device.c   the device table: a page and an interrupt line each,
- *              and the kinds of device, which each device's file adds
- *              with DEVICE_TYPE() (device.h)
- *   virtio.c   what every virtio device has: features, status, queues
- *              (virtio.h, with the two below)
- *   virtio_mmio.c  the virtio-mmio transport, the guest's view of them
- *   virtqueue.c  split virtqueues and the buffers in them
- *   console.c  the virtio console, stdin and the terminal
- *   block.c    the virtio block device (--block)
- *   rng.c      the virtio entropy device (--rng)
- *   net.c      the virtio network device on a tap (--tunnet)
+ *              and the kinds of device (device.h)
  *   privs.c    dropping privileges (--username, --chroot) and the helper
  *              that opens /dev/lguest for a restarted guest afterwards
  *   lgdev.c    the requests to /dev/lguest
  *   util.c     messages, exit statuses, stop requests, threads, the
  *              terminal
+ *
+ * Each kind of device is a file of its own, which adds itself to the
+ * table of kinds with DEVICE_TYPE() and declares what the unit tests use
+ * of it in a header of its own; the virtio devices build on the layers of
+ * virtio.h.
  *
  * Everything but main.c and lgdev.c is also linked into the unit tests
  * (tests/unit.c), which put a fake virtual CPU in place of lgdev.c; and
@@ -39,7 +35,6 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <sys/types.h>
-#include <netinet/in.h>
 #include <asm/bootparam.h>
 #include <linux/lguest_launcher.h>
 
@@ -122,13 +117,6 @@ int dev_thread_wait(struct dev_thread *t, int fd);
 /* options.c */
 #define MEM_MB_MIN	32
 #define MEM_MB_MAX	2048
-/* --tunnet=IP or --tunnet=bridge:BR */
-struct tunnet {
-	const char *arg;	/* as given, for messages */
-	const char *bridge;	/* the bridge to join, or NULL */
-	struct in_addr ip;	/* else the host side's address */
-};
-
 struct config {
 	bool verbose;
 	const char *initrd;
@@ -257,31 +245,6 @@ int lgdev_irq_status(unsigned int irq, uint32_t status, uint32_t ack);
 int lgdev_ioeventfd(uint32_t gpa, int fd);
 ssize_t vcpu_run(struct lguest_pending *p);
 ssize_t lgdev_death_reason(char *buf, size_t size);
-
-/* console.c */
-struct device *console_create(int in_fd, int out_fd);
-size_t console_feed(struct device *dev, const uint8_t *buf, size_t len);
-
-struct ctrlc_state {
-	uint64_t times_ms[3];
-	unsigned int count;
-};
-
-bool ctrlc_pressed(struct ctrlc_state *s, uint64_t now_ms);
-
-/* block.c */
-struct device *block_create(const char *path, unsigned int index);
-
-/* rng.c */
-#define RNG_SOURCE	"/dev/urandom"
-struct device *rng_create(const char *path);
-
-/* net.c */
-#define NET_HDR_SIZE	12	/* struct virtio_net_hdr_v1, with num_buffers */
-int parse_tunnet(const char *arg, struct tunnet *tn);
-int tap_open(const struct tunnet *tn, char *ifname, size_t size);
-struct device *net_create(int fd, bool tap, unsigned int index,
-			  const char *ifname);
 
 /* privs.c */
 struct creds {

@@ -47,6 +47,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
+#include "net.h"
 #include "virtio.h"
 
 #define NET_QUEUE_SIZE	256

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <linux/virtio_ids.h>
+#include "rng.h"
 #include "virtio.h"
 
 #define RNG_QUEUE_SIZE	64

@@ -42,6 +42,10 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
+#include "block.h"
+#include "console.h"
+#include "net.h"
+#include "rng.h"
 #include "virtio.h"
 #include "fake_vcpu.h"
 
