@@ -10,10 +10,10 @@
 # and `series` is rewritten (its leading comment block is kept). The tree
 # is then recorded as in sync, so scripts/apply.sh leaves it alone.
 #
-# The Launcher's patch is made from this workspace's tools/lguest and
-# scripts/launcher-commit.txt (the work tree's copy is not exported: edit
-# tools/lguest here); only patches that leave tools/lguest alone (the
-# tour) may follow it.
+# The Launcher's patches are made from this workspace's tools/lguest and
+# scripts/launcher/ (steps: which patch adds which files, and their
+# messages; the work tree's copy is not exported: edit tools/lguest
+# here); only patches that leave tools/lguest alone may follow them.
 #
 # Refuses (unless --force) when `series` changed since the tree was made,
 # since exporting would overwrite those changes.
@@ -51,30 +51,34 @@ if [[ -z $force && $cur_sum != "$rec_sum" ]]; then
 	fi
 fi
 
-# The Launcher patch is made from tools/lguest, not edited in the tree:
-# remake it in its place, or as the last commit if there is none yet,
-# moving HEAD (and the files under tools/lguest, keeping any other local
-# change) when it differs.  The commits after it (documentation that
-# covers the whole series) are replayed onto the new one; they must leave
-# tools/lguest alone.
-mapfile -t found < <(git_l log --format='%H %s' base..HEAD |
-	awk -v s="$(launcher_subject)" 'substr($0, 42) == s { print $1 }')
-[[ ${#found[@]} -le 1 ]] ||
-	die "${#found[@]} commits in $LINUX are called '$(launcher_subject)'" \
-		"squash them into one (git rebase -i base), then export again"
+# The Launcher's patches are made from tools/lguest, not edited in the
+# tree: remake them in their place, or as the last commits if there are
+# none yet, moving HEAD (and the files under tools/lguest, keeping any
+# other local change) when they differ.  The commits after them are
+# replayed onto the new ones; they must leave tools/lguest alone.
+launcher_check_steps || die "fix scripts/launcher/steps"
+mapfile -t found < <(launcher_found "$LINUX")
 if [[ ${#found[@]} -eq 0 ]]; then
-	old='' launcher=$(launcher_commit "$LINUX" HEAD)
+	old='' parent=$(git_l rev-parse HEAD)
 else
-	old=${found[0]} launcher=$(launcher_commit "$LINUX" "${found[0]}~1")
+	# The Launcher's commits (as many as there were steps when they were
+	# made) are replaced as one run: nothing else may be among them.
+	mapfile -t run < <(git_l rev-list --reverse "${found[0]}~1..${found[-1]}")
+	[[ "${run[*]}" == "${found[*]}" ]] ||
+		die "$LINUX has other commits among the Launcher's" \
+			"move them after the Launcher's (git rebase -i base), then export again"
+	old=${found[-1]} parent=$(git_l rev-parse "${found[0]}~1")
 	[[ -z $(git_l diff --name-only "$old" HEAD -- tools/lguest) ]] ||
-		die "commits after '$(launcher_subject)' in $LINUX change tools/lguest" \
+		die "commits after the Launcher's in $LINUX change tools/lguest" \
 			"edit tools/lguest in this workspace instead, and drop those changes"
 fi
+launcher=$(launcher_chain "$LINUX" "$parent" | tail -n 1) ||
+	die "could not make the Launcher's commits"
 if [[ $launcher != "$old" ]]; then
-	info "remaking the Launcher commit from tools/lguest"
+	info "remaking the Launcher's commits from tools/lguest"
 	if [[ -z $old || $old == $(git_l rev-parse HEAD) ]]; then
 		git_l reset -q --keep "$launcher" ||
-			die "could not move $LINUX to the remade Launcher commit" \
+			die "could not move $LINUX to the remade Launcher commits" \
 				"commit or stash the local changes under tools/lguest there"
 	else
 		[[ -z $(git_l status --porcelain --untracked-files=no) ]] ||

@@ -193,20 +193,68 @@ mk_selftests_cpio() {
 		die "the selftest initramfs was not made" "see $out.log"
 }
 
-# One patch of the series adds tools/lguest to the kernel tree. Its
-# source of truth is this workspace's tools/lguest (the files git tracks
-# there) and its message scripts/launcher-commit.txt: scripts/export.sh
-# regenerates it, tests/00-series-applies.sh checks it is in sync.
-LAUNCHER_MSG=$TOP/scripts/launcher-commit.txt
-launcher_subject() { head -n 1 "$LAUNCHER_MSG"; }
+# The series adds tools/lguest to the kernel tree in a few patches, one
+# per part of the Launcher. Their source of truth is this workspace's
+# tools/lguest (the files git tracks there) and scripts/launcher/: its
+# file `steps` lists the patches in order, each a message file of that
+# directory and the files it adds to those of the patches before it.
+# scripts/export.sh makes them, tests/00-series-applies.sh checks that
+# the series has them, tests/20-launcher-unit.sh that each prefix builds
+# and passes its unit tests.
+LAUNCHER_DIR=$TOP/scripts/launcher
 
-# launcher_commit REPO PARENT: make (in the kernel git repository REPO)
-# the Launcher commit on top of PARENT and print its hash. Its author
+# launcher_steps: the steps, one "MESSAGE-FILE: FILE..." line each.
+launcher_steps() { grep -v '^#' "$LAUNCHER_DIR/steps" | grep -v '^[[:space:]]*$'; }
+
+# launcher_subjects: the subjects of the Launcher's patches, in order.
+launcher_subjects() {
+	local msg
+	while IFS=: read -r msg _; do
+		head -n 1 "$LAUNCHER_DIR/$msg"
+	done < <(launcher_steps)
+}
+
+# launcher_files K: the files (tools/lguest/...) of the tree after the
+# K-th patch (from 1), one per line.
+launcher_files() {
+	local k=$1 n=0 files f
+	while IFS=: read -r _ files; do
+		n=$((n + 1))
+		[[ $n -le $k ]] || break
+		for f in $files; do
+			printf 'tools/lguest/%s\n' "$f"
+		done
+	done < <(launcher_steps)
+}
+
+# launcher_check_steps: fail (status 1, with a message) unless every file
+# git tracks under tools/lguest is in exactly one step and every file a
+# step names is tracked.
+launcher_check_steps() {
+	local n bad
+	n=$(launcher_steps | wc -l)
+	bad=$(comm -3 <(launcher_files "$n" | sort) \
+		<(git -C "$TOP" ls-files tools/lguest | sort))
+	if [[ -n $bad ]]; then
+		echo "scripts/launcher/steps and tools/lguest disagree (left: only in steps; right: only tracked):"
+		printf '%s\n' "$bad" | sed 's/^/      /'
+		return 1
+	fi
+	if [[ -n $(launcher_files "$n" | sort | uniq -d) ]]; then
+		echo "scripts/launcher/steps names a file twice:"
+		launcher_files "$n" | sort | uniq -d | sed 's/^/      /'
+		return 1
+	fi
+}
+
+# launcher_commit REPO PARENT K: make (in the kernel git repository REPO)
+# the K-th Launcher commit on top of PARENT and print its hash. Its author
 # comes from the message's Signed-off-by and both dates from PARENT's
 # author date, so the same inputs always give the same commit (and
 # committing tools/lguest here does not change the patch's Date).
 launcher_commit() {
-	local repo=$1 parent=$2 f mode idx who name email date
+	local repo=$1 parent=$2 k=$3 f mode idx who name email date msg
+	msg=$LAUNCHER_DIR/$(launcher_steps | sed -n "${k}s/:.*//p")
 	idx=$(mktemp)
 	GIT_INDEX_FILE=$idx git -C "$repo" read-tree "$parent"
 	GIT_INDEX_FILE=$idx git -C "$repo" rm -r -q --cached --ignore-unmatch tools/lguest
@@ -215,16 +263,35 @@ launcher_commit() {
 		[[ ! -x $TOP/$f ]] || mode=100755
 		GIT_INDEX_FILE=$idx git -C "$repo" update-index --add --cacheinfo \
 			"$mode,$(git -C "$repo" hash-object -w "$TOP/$f"),$f"
-	done < <(git -C "$TOP" ls-files tools/lguest)
-	who=$(sed -n 's/^Signed-off-by: //p' "$LAUNCHER_MSG" | head -n 1)
+	done < <(launcher_files "$k")
+	who=$(sed -n 's/^Signed-off-by: //p' "$msg" | head -n 1)
 	name=${who% <*} email=${who##*<}
 	email=${email%>}
 	date=$(git -C "$repo" log -1 --format=%aD "$parent")
 	GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$date \
 		GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
-		git -C "$repo" commit-tree -p "$parent" -F "$LAUNCHER_MSG" \
+		git -C "$repo" commit-tree -p "$parent" -F "$msg" \
 		"$(GIT_INDEX_FILE=$idx git -C "$repo" write-tree)"
 	rm -f "$idx"
+}
+
+# launcher_chain REPO PARENT: make every Launcher commit, the first on
+# PARENT, and print their hashes, one per line, in order.
+launcher_chain() {
+	local repo=$1 parent=$2 k n
+	n=$(launcher_steps | wc -l)
+	for ((k = 1; k <= n; k++)); do
+		parent=$(launcher_commit "$repo" "$parent" "$k") || return 1
+		echo "$parent"
+	done
+}
+
+# launcher_found REPO: the commits of base..HEAD in REPO whose subject is
+# one of the Launcher's, oldest first, one per line.
+launcher_found() {
+	git -C "$1" log --reverse --format='%H %s' base..HEAD |
+		awk 'NR == FNR { s[$0] = 1; next } (substr($0, 42) in s) { print $1 }' \
+			<(launcher_subjects) -
 }
 
 # mk_host_initramfs OUT KOUT INIT GUEST_CPIO [-f SRC=DEST]...: the

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The series applies onto a pristine base with strict git am (no 3-way,
 # no fuzz), in a scratch worktree: independent of the state of build/linux;
-# its Launcher patch is tools/lguest of this workspace.
+# its Launcher patches are tools/lguest of this workspace, in the steps
+# of scripts/launcher/steps.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -28,33 +29,43 @@ for f in "${files[@]}"; do
 done
 echo "the series (${#files[@]} patches) applies onto base"
 
-# One patch adds tools/lguest exactly as this workspace has it (the files
-# git tracks, and scripts/launcher-commit.txt as its message); the patches
-# after it leave tools/lguest alone.
-mapfile -t found < <(git -C "$wt" log --format='%H %s' base..HEAD |
-	awk -v s="$(launcher_subject)" 'substr($0, 42) == s { print $1 }')
-if [[ ${#found[@]} -ne 1 ]]; then
-	echo "FAIL: ${#found[@]} patches are called '$(launcher_subject)', not one"
-	echo "      make it with scripts/export.sh"
+# The Launcher's patches add tools/lguest exactly as this workspace has
+# it (the files git tracks, in the steps of scripts/launcher/steps, with
+# the messages there), one after the other; the patches after them
+# leave tools/lguest alone.
+launcher_check_steps || exit 1
+nsteps=$(launcher_steps | wc -l)
+mapfile -t found < <(launcher_found "$wt")
+if [[ ${#found[@]} -ne $nsteps ]]; then
+	echo "FAIL: ${#found[@]} patches have the subject of one of the Launcher's $nsteps (scripts/launcher/steps)"
+	echo "      make them with scripts/export.sh"
 	exit 1
 fi
-have=${found[0]}
-want=$(launcher_commit "$wt" "$have~1")
-if [[ $(git -C "$wt" rev-parse "$want^{tree}") != $(git -C "$wt" rev-parse "$have^{tree}") ]]; then
-	echo "FAIL: the Launcher patch differs from tools/lguest:"
-	git -C "$wt" diff --stat "$have" "$want" | sed 's/^/      /'
-	echo "      remake it with scripts/export.sh"
+mapfile -t run < <(git -C "$wt" rev-list --reverse "${found[0]}~1..${found[-1]}")
+if [[ "${run[*]}" != "${found[*]}" ]]; then
+	echo "FAIL: other patches are among the Launcher's"
 	exit 1
 fi
-if [[ $(git -C "$wt" log -1 --format=%B "$want") != "$(git -C "$wt" log -1 --format=%B "$have")" ]]; then
-	echo "FAIL: the Launcher patch's message differs from scripts/launcher-commit.txt"
-	echo "      remake it with scripts/export.sh"
-	exit 1
-fi
+for ((k = 1; k <= nsteps; k++)); do
+	have=${found[k - 1]}
+	want=$(launcher_commit "$wt" "$have~1" "$k")
+	if [[ $(git -C "$wt" rev-parse "$want^{tree}") != $(git -C "$wt" rev-parse "$have^{tree}") ]]; then
+		echo "FAIL: Launcher patch $k/$nsteps differs from tools/lguest and scripts/launcher/steps:"
+		git -C "$wt" diff --stat "$have" "$want" | sed 's/^/      /'
+		echo "      remake it with scripts/export.sh"
+		exit 1
+	fi
+	if [[ $(git -C "$wt" log -1 --format=%B "$want") != "$(git -C "$wt" log -1 --format=%B "$have")" ]]; then
+		echo "FAIL: Launcher patch $k/$nsteps's message differs from scripts/launcher/$(launcher_steps | sed -n "${k}s/:.*//p")"
+		echo "      remake it with scripts/export.sh"
+		exit 1
+	fi
+done
+have=${found[-1]}
 if [[ -n $(git -C "$wt" diff --name-only "$have" HEAD -- tools/lguest) ]]; then
 	echo "FAIL: patches after the Launcher's change tools/lguest:"
 	git -C "$wt" log --format='      %s' "$have..HEAD" -- tools/lguest
 	echo "      edit tools/lguest in this workspace instead"
 	exit 1
 fi
-echo "the Launcher patch is in sync with tools/lguest, and no later patch changes it"
+echo "the Launcher's $nsteps patches are in sync with tools/lguest, and no later patch changes it"

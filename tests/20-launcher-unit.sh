@@ -72,6 +72,28 @@ tail -n 1 "$LOG/unit.log" | grep -q ', 0 skipped$' || {
 	status=1
 }
 
+# Each of the Launcher's patches (scripts/launcher/steps) builds on its
+# own, with the patches before it, and passes the unit tests it has then.
+echo "=== the Launcher's patches, one by one"
+launcher_check_steps || status=1
+nsteps=$(launcher_steps | wc -l)
+for ((k = 1; k <= nsteps; k++)); do
+	step=$LOG/step-$k
+	rm -rf "$step"
+	while IFS= read -r f; do
+		mkdir -p "$step/$(dirname "$f")"
+		cp -p "$TOP/$f" "$step/$f"
+	done < <(launcher_files "$k")
+	if make -s -C "$step/tools/lguest" KHDR="$KHDR" all tests >"$step.log" 2>&1 &&
+		"$step/tools/lguest/tests/unit" --vmlinux="$VMLINUX" \
+			--bzimage="$BZIMAGE" >>"$step.log" 2>&1; then
+		echo "patch $k/$nsteps ($(launcher_steps | sed -n "${k}s/:.*//p")): $(tail -n 1 "$step.log")"
+	else
+		echo "FAIL patch $k/$nsteps: the Launcher does not build or pass its unit tests with the patches up to it (see $step.log)"
+		status=1
+	fi
+done
+
 echo "=== the program"
 L=$SRC/lguest
 passed=0 failed=0
