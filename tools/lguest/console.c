@@ -282,6 +282,9 @@ static int console_start(struct virtio_device *vdev)
 	struct console *con = to_console(vdev);
 
 	con->in_tty = isatty(con->in_fd);
+	/* Every key to the guest: main() restores the terminal at the end. */
+	if (con->in_tty && term_raw(con->in_fd))
+		return -1;
 	return dev_thread_start(&con->input, input_thread, con);
 }
 
@@ -322,6 +325,10 @@ static struct device *console_type_create(const char *arg __maybe_unused,
 }
 
 static const struct device_type console_type = {
+	.notes = "The guest console is this terminal (the virtio console, hvc0, plus an\n"
+		 "emulated serial port for early messages).  The terminal is put in raw\n"
+		 "mode, so Ctrl-C goes to the guest: press Ctrl-C three times within one\n"
+		 "second to stop the guest and the Launcher.\n",
 	.order = 0,
 	.create = console_type_create,
 };

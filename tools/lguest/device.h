@@ -61,6 +61,8 @@ struct device_type {
 	bool once;		/* repeating --OPTION adds no other device */
 	/* Its lines of --help, each starting with the option. */
 	const char *help;
+	/* A paragraph for the end of --help, or NULL. */
+	const char *notes;
 	/* The guest finds the devices of lower orders first. */
 	unsigned int order;
 	/*

@@ -281,9 +281,8 @@ int main(int argc, char **argv)
 		return EXIT_SETUP;
 
 	setup_signals();
+	/* The console makes the terminal raw: put it back on every way out. */
 	atexit(term_restore);
-	if (term_raw(STDIN_FILENO))
-		return EXIT_SETUP;
 	if (devices_start())
 		finish(EXIT_INTERNAL);
 	run_guest();

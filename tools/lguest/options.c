@@ -94,13 +94,11 @@ void print_usage(FILE *f)
 		"                     is quick (a disk in the host's page cache)\n"
 		"  -v, --verbose      report what the guest does wrong (bad device\n"
 		"                     accesses, instructions we cannot emulate)\n"
-		"  -h, --help         show this help\n"
-		"\n"
-		"The guest console is this terminal (the virtio console, hvc0, plus an\n"
-		"emulated serial port for early messages).  The terminal is put in raw\n"
-		"mode, so Ctrl-C goes to the guest: press Ctrl-C three times within one\n"
-		"second to stop the guest and the Launcher.\n"
-		"\n"
+		"  -h, --help         show this help\n", f);
+	for (n = 0; (t = device_type_nth(n)); n++)
+		if (t->notes)
+			fprintf(f, "\n%s", t->notes);
+	fputs("\n"
 		"Exit status:\n"
 		"  0  the guest powered off\n"
 		"  1  usage or setup error (bad option, missing file, no /dev/lguest,\n"
