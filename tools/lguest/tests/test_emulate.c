@@ -168,8 +168,6 @@ static void test_decode(void)
 	      decode_pio(buf, sizeof(buf), &io) < 0, "endless prefixes refused");
 }
 
-
-
 static void test_pio(void)
 {
 	char out[64];

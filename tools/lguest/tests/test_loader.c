@@ -14,7 +14,6 @@
 			  substr);					\
 	} while (0)
 
-
 static struct boot_params *bp(void)
 {
 	return (struct boot_params *)(ram + BOOT_PARAMS_ADDR);
@@ -618,7 +617,6 @@ static void test_bad_kernels(const uint8_t *elf, size_t len)
 	free(copy);
 #undef MUTATE
 }
-
 
 static void test_kernels(void)
 {

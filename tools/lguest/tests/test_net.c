@@ -420,7 +420,6 @@ static void test_tap(void)
 	in_child("tap", tap_child);
 }
 
-
 static void test_device_options(void)
 {
 	struct config cfg;

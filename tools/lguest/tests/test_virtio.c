@@ -446,7 +446,6 @@ static void test_mmio_insns(void)
 
 /* ---------------------------------------------------------------- */
 
-
 static void test_iov(void)
 {
 	struct vq_iov v[3] = {
@@ -469,7 +468,6 @@ static void test_iov(void)
 	      out[1].iov_base == gmem(BUF_BASE + 0x20), "slice");
 	CHECK(iov_slice(v, 3, 20, 4, out) == 0, "slice past the end");
 }
-
 
 /* ---------------------------------------------------------------- */
 /* Bounds on what one kick of the console costs                      */
@@ -678,7 +676,6 @@ static void test_vq_push_gone(void)
 	group = "virtqueues";
 	in_child("vq_push() to a queue that is gone", push_gone_child);
 }
-
 
 /* The guest restarts: every device as at power on */
 static void test_devices_reset(void)

@@ -116,7 +116,7 @@ unsigned int device_args(const struct config *cfg, const char *option)
 
 /* The argument of the n-th of them, or NULL */
 const char *device_arg(const struct config *cfg, const char *option,
-			      unsigned int n)
+		       unsigned int n)
 {
 	unsigned int i;
 
@@ -238,7 +238,7 @@ size_t drain(char *buf, size_t size)
 }
 
 void pending(uint32_t reason, uint32_t addr, const uint8_t *insn,
-		    size_t n)
+	     size_t n)
 {
 	struct lguest_pending p;
 
@@ -249,14 +249,6 @@ void pending(uint32_t reason, uint32_t addr, const uint8_t *insn,
 	memcpy(p.insn, insn, n);
 	handle_pending(&p);
 }
-
-
-/*
- * The tests linked in, in the order of their section, which the linker
- * brackets with these.
- */
-extern const struct unit_test *const __start_unit_tests[];
-extern const struct unit_test *const __stop_unit_tests[];
 
 static int by_order(const void *a, const void *b)
 {

@@ -61,6 +61,10 @@ struct unit_test {
 	static const struct unit_test *const unit_test_ptr_##fn	\
 	__used __section("unit_tests") = &unit_test_##fn
 
+/* The linker brackets the tests' section with these. */
+extern const struct unit_test *const __start_unit_tests[];
+extern const struct unit_test *const __stop_unit_tests[];
+
 __printf(4, 5) void check(bool ok, const char *file, int line,
 			  const char *fmt, ...);
 void check_eq(uint64_t a, uint64_t b, const char *file, int line,

@@ -117,7 +117,6 @@ bool needs_reset(void)
 	return r32(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
-
 uint8_t *gmem(uint32_t gpa)
 {
 	return ram + gpa;
