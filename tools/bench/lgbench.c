@@ -23,7 +23,8 @@
  * "spin" (user-mode computation, where only the timer and the host's
  * interrupts cost anything), "script" (a busybox shell script running
  * ten programs) and "gzip" (busybox gzip on a megabyte of text); and,
- * with LGBENCH_DISK=PATH, "blkread", sequential 1 MB reads of PATH.
+ * with LGBENCH_DISK=PATH, "blkread" and "blkread4k", sequential 1 MB and
+ * 4 KB reads of PATH.
  * Build: gcc -m32 -static -O2 -Wall.
  */
 #define _GNU_SOURCE
@@ -444,16 +445,19 @@ static uint64_t run_gzip(long iters)
 }
 
 /*
- * Sequential reads of 1 MB from the disk in $LGBENCH_DISK (a file on the
- * host; the same file as the guest's virtio-blk disk, read with O_DIRECT
- * so that each run reaches the device), from its start, wrapping around.
+ * Sequential reads of chunk bytes from the disk in $LGBENCH_DISK (a file
+ * on the host; the same file as the guest's virtio-blk disk, read with
+ * O_DIRECT so that each read reaches the device), from its start,
+ * wrapping around: 1 MB reads (blkread) measure throughput, 4 KB reads
+ * (blkread4k) what a request costs.
  */
 #define BLK_CHUNK	(1 << 20)
+#define BLK_SMALL	4096
 
 static const char *disk;
 static long disk_chunks;
 
-static uint64_t run_blkread(long iters)
+static uint64_t blk_reads(long iters, size_t chunk)
 {
 	struct stat st;
 	uint64_t t0, t;
@@ -470,13 +474,14 @@ static uint64_t run_blkread(long iters)
 		if (fd < 0)
 			die("%s: O_DIRECT: %s", disk, strerror(errno));
 	}
-	if (posix_memalign(&buf, 4096, BLK_CHUNK))
+	if (posix_memalign(&buf, 4096, chunk))
 		die("out of memory");
 	t0 = begin();
 	for (i = 0; i < iters; i++) {
-		off_t at = (off_t)(i % disk_chunks) * BLK_CHUNK;
+		off_t at = (off_t)(i % (disk_chunks * (BLK_CHUNK / chunk))) *
+			   chunk;
 
-		if (pread(fd, buf, BLK_CHUNK, at) != BLK_CHUNK)
+		if (pread(fd, buf, chunk, at) != (ssize_t)chunk)
 			die("%s: read at %lld: %s", disk, (long long)at,
 			    strerror(errno));
 	}
@@ -484,6 +489,16 @@ static uint64_t run_blkread(long iters)
 	free(buf);
 	close(fd);
 	return t;
+}
+
+static uint64_t run_blkread(long iters)
+{
+	return blk_reads(iters, BLK_CHUNK);
+}
+
+static uint64_t run_blkread4k(long iters)
+{
+	return blk_reads(iters, BLK_SMALL);
 }
 
 /* One write of the count to null_hcall: iters hypercalls in the guest. */
@@ -515,6 +530,7 @@ static struct bench benches[] = {
 	{ "script",	"ms/script",	40,	run_script,	1000000.0 },
 	{ "gzip",	"ms/MB",	10,	run_gzip,	1000000.0 },
 	{ "blkread",	"ms/MB",	256,	run_blkread,	1000000.0 },
+	{ "blkread4k",	"us/read",	4000,	run_blkread4k,	1000.0 },
 };
 
 #define NR_BENCHES	ARRAY_SIZE(benches)
@@ -536,7 +552,7 @@ static void measure(const struct bench *b)
 	/* Where there is no lguest host to call, there is no figure. */
 	if (b->run == run_nullhcall && access(NULL_HCALL_PATH, W_OK))
 		return;
-	if (b->run == run_blkread && !disk)
+	if ((b->run == run_blkread || b->run == run_blkread4k) && !disk)
 		return;
 	if (iters < 1)
 		iters = 1;
@@ -568,8 +584,8 @@ static void usage(void)
 		"  NAME      figures to measure (default all):", MAX_RUNS);
 	for (i = 0; i < NR_BENCHES; i++)
 		fprintf(stderr, " %s", benches[i].name);
-	fputs("\n  LGBENCH_DISK=PATH: the file or disk blkread reads"
-	      " (no blkread without it)\n", stderr);
+	fputs("\n  LGBENCH_DISK=PATH: the file or disk blkread and blkread4k"
+	      " read (neither without it)\n", stderr);
 	exit(2);
 }
 
