@@ -316,7 +316,6 @@ struct device *console_create(int in_fd, int out_fd)
 	return &con->vdev.dev;
 }
 
-/* The terminal, if stdin is one, as we found it. */
 /* The console is always there, the first device: hvc0 */
 static struct device *console_type_create(const char *arg __maybe_unused,
 					  unsigned int index __maybe_unused)
