@@ -72,12 +72,16 @@ int devices_create(const struct device_arg *args, unsigned int nargs)
 	struct device *dev;
 
 	for (n = 0; (t = device_type_nth(n)); n++) {
-		index = 0;
-		for (i = 0; i < (t->option ? nargs : 1); i++) {
-			if (t->option && args[i].type != t)
+		if (!t->option) {
+			dev = t->create(NULL, 0);
+			if (!dev || device_register(dev))
+				return -1;
+			continue;
+		}
+		for (i = 0, index = 0; i < nargs; i++) {
+			if (args[i].type != t)
 				continue;
-			dev = t->create(t->option ? args[i].arg : NULL,
-					index++);
+			dev = t->create(args[i].arg, index++);
 			if (!dev || device_register(dev))
 				return -1;
 		}
