@@ -87,8 +87,9 @@
 # --out DIR: use the kernel already built in DIR (for one VARIANT) instead
 # of building build/out-VARIANT. The module is built against that kernel
 # (it needs DIR/Module.symvers), from a copy of tests/guest/hostile/ under
-# build/test-logs/lguest-hostile/VARIANT/, and lguest_data's address (the
-# module's lgdata=) comes from DIR/System.map.
+# build/test-logs/lguest-hostile/VARIANT/, and the addresses of lguest_data
+# and lguest_vcpu (the module's lgdata= and lgvcpu=) come from
+# DIR/System.map.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -129,9 +130,11 @@ for v in "${variants[@]}"; do
 		>"$out/$v/module.log" 2>&1 ||
 		die "the hostile module does not build for $v" "see $out/$v/module.log"
 	lgdata=$(awk '$3 == "lguest_data" { print "0x" $1 }' "$k/System.map")
-	[[ -n $lgdata ]] || die "no lguest_data in $k/System.map: not a guest kernel"
-	echo "lguest_data is at $lgdata"
-	echo "$lgdata" >"$out/$v/lgdata"
+	lgvcpu=$(awk '$3 == "lguest_vcpu" { print "0x" $1 }' "$k/System.map")
+	[[ -n $lgdata && -n $lgvcpu ]] ||
+		die "no lguest_data or lguest_vcpu in $k/System.map: not a guest kernel"
+	echo "lguest_data is at $lgdata, lguest_vcpu at $lgvcpu (per CPU)"
+	echo "lgdata=$lgdata lgvcpu=$lgvcpu" >"$out/$v/lgdata"
 	awk '$3 == "lguest_noirq_iret" { print "0x" $1 }' "$k/System.map" >"$out/$v/noirq"
 	[[ -s $out/$v/noirq ]] || die "no lguest_noirq_iret in $k/System.map"
 	"$TOP/scripts/mkinitramfs.sh" -o "$out/$v/guest.cpio.gz" \

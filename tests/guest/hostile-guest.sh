@@ -9,7 +9,8 @@
 #   user-noirq  run /hostile-user noirq ADDR, ADDR from /noirq: user code
 #               whose eip is the kernel's iret window must get interrupts
 #   any other   insmod /hostile.ko case=CASE (tests/guest/hostile/), with
-#               lgdata= the address of lguest_data from /lgdata: the module
+#               lgdata= and lgvcpu= (lguest_data's and lguest_vcpu's
+#               addresses) from /lgdata: the module
 #               does that wrong, and for most cases the host kills the
 #               guest there; the module returns only if the guest is still
 #               running, which is an error unless the case is one the host
@@ -56,7 +57,8 @@ user-noirq)
 	fi
 	;;
 *)
-	if insmod /hostile.ko "case=$what" "lgdata=$(cat /lgdata)"; then
+	# shellcheck disable=SC2046 # /lgdata holds two parameters
+	if insmod /hostile.ko "case=$what" $(cat /lgdata); then
 		# Some more trips through the host, and a process or two.
 		sleep 1
 		ls / >/dev/null || verdict FAIL "hostile=$what: ls after the module"

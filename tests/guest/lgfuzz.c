@@ -39,6 +39,7 @@
  *        -I<installed uapi headers> -o lgfuzz lgfuzz.c
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -77,7 +78,7 @@
 #define KERNEL_DS	0x69u	/* __KERNEL_DS | 1 */
 #define KERNEL_CS	0x61u
 
-#define LHCALL_COUNT	(LHCALL_LOAD_LDT + 1)
+#define LHCALL_COUNT	(LHCALL_VCPU_DATA + 1)
 #define LGUEST_REG_COUNT 12	/* enum lguest_reg, and one beyond */
 
 /* xorshift64*: all the randomness comes from here. */
@@ -263,6 +264,12 @@ static void hcall_args(uint32_t nr, uint32_t a[4])
 	switch (nr) {
 	case LHCALL_LGUEST_INIT:
 		a[0] = DATA_GPA;
+		a[1] = VCPU_GPA;
+		break;
+	case LHCALL_VCPU_DATA:
+		/* Where it is, elsewhere in RAM, or anything. */
+		a[0] = chance(2) ? VCPU_GPA :
+		       chance(2) ? SCRATCH_GPA + 8 * below(64) : interesting();
 		break;
 	case LHCALL_SHUTDOWN:
 		a[0] = SCRATCH_GPA;
@@ -872,10 +879,10 @@ static unsigned int make_guest(struct guest *g, uint64_t seed, unsigned long i,
 	page_tables(g);
 	for (k = 2; k < FZ_MMIO_PAGES; k++)
 		map_page(g, k * PAGE, k * PAGE);
-	/* Entry: lguest_data, a gate for every trap and IRQ vector. */
+	/* Entry: lguest_data and the vCPU's, a gate for every trap and IRQ. */
 	g->at = BLOCKS_GPA;
 	if (!chance(64))
-		hypercall(g, LHCALL_LGUEST_INIT, DATA_GPA, 0, 0);
+		hypercall(g, LHCALL_LGUEST_INIT, DATA_GPA, VCPU_GPA, 0);
 	/*
 	 * The gates go through the asynchronous ring, which the first
 	 * hypercall after LHCALL_LGUEST_INIT drains: 64 of them, one exit.

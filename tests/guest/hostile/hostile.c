@@ -8,8 +8,9 @@
  * host should give ("hostile: expect: REASON"), and if the guest is still
  * running after the deed, loading fails.  The case "ignored" makes changes
  * that the host must silently refuse or adjust, checks that it did, and
- * loads.  lgdata= is the address of the guest kernel's lguest_data (from
- * System.map), which is not exported to modules.
+ * loads.  lgdata= is the address of the guest kernel's lguest_data and
+ * lgvcpu= that of its per-CPU lguest_vcpu (from System.map), which are not
+ * exported to modules.
  */
 #define pr_fmt(fmt) "hostile: " fmt
 
@@ -42,6 +43,10 @@ MODULE_PARM_DESC(case, "what to do wrong (see the table at the end)");
 static unsigned long lgdata;
 module_param(lgdata, ulong, 0444);
 MODULE_PARM_DESC(lgdata, "the address of the kernel's lguest_data");
+
+static unsigned long lgvcpu;
+module_param(lgvcpu, ulong, 0444);
+MODULE_PARM_DESC(lgvcpu, "the address of the kernel's per-CPU lguest_vcpu");
 
 /*
  * A guest-physical address beyond the RAM of any guest: guest memory is
@@ -101,6 +106,24 @@ static struct lguest_data *guest_data(void)
 		return NULL;
 	}
 	return data;
+}
+
+/* This CPU's lguest_vcpu, from lgvcpu=; the caller keeps the CPU. */
+static struct lguest_vcpu_data *guest_vcpu(void)
+{
+	struct lguest_vcpu_data *vcpu;
+
+	if (!lgvcpu) {
+		pr_err("no lgvcpu=\n");
+		return NULL;
+	}
+	vcpu = this_cpu_ptr((struct lguest_vcpu_data __percpu *)lgvcpu);
+	if (!IS_ALIGNED((unsigned long)vcpu, PAGE_SIZE) ||
+	    !virt_addr_valid(vcpu)) {
+		pr_err("lgvcpu=%#lx: not the address of lguest_vcpu\n", lgvcpu);
+		return NULL;
+	}
+	return vcpu;
 }
 
 /* The page-table slot (pmd entry, or pgd entry without PAE) for addr. */
@@ -163,14 +186,17 @@ static int hcall_unknown(void)
 /* Every slot of the asynchronous ring queued, with a bad number. */
 static int ring_garbage(void)
 {
-	struct lguest_data *data = guest_data();
+	struct lguest_vcpu_data *data;
 	unsigned long flags;
 	unsigned int i;
 
-	if (!data)
-		return -EINVAL;
-	expect("bad hypercall %u", RING_GARBAGE);
 	local_irq_save(flags);
+	data = guest_vcpu();
+	if (!data) {
+		local_irq_restore(flags);
+		return -EINVAL;
+	}
+	expect("bad hypercall %u", RING_GARBAGE);
 	for (i = 0; i < LHCALL_RING_SIZE; i++) {
 		data->hcalls[i].arg0 = RING_GARBAGE;
 		data->hcalls[i].arg1 = OUTSIDE_RAM;
